@@ -1,0 +1,1 @@
+"""Fine-tune BERT-family models for text classification as a DVC pipeline."""

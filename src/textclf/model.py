@@ -1,0 +1,106 @@
+"""Loading tokenizers and models (hub id or local directory, safetensors only) and batched
+inference shared by the evaluate stage and the predict command."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+from transformers import (
+    AutoConfig,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from textclf.params import ParamsError
+
+MODEL_DIR = Path("models/model")
+HUB_ID = re.compile(r"^[\w.-]+(/[\w.-]+)?$")
+
+
+def resolve_model_name(name: str) -> str:
+    """`name` as an existing local directory, or as a hub id (`bert-base-cased`, `org/model`)."""
+    local = Path(name).expanduser()
+    if local.is_dir():
+        return str(local)
+    looks_like_path = name.startswith((".", "/", "~")) or name.count("/") > 1
+    if looks_like_path or not HUB_ID.match(name):
+        raise ParamsError(
+            f"model.name {name!r} is neither an existing local directory nor a hub id like "
+            f"'bert-base-cased' or 'org/model'"
+        )
+    return name
+
+
+def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
+    return AutoTokenizer.from_pretrained(resolve_model_name(name))
+
+
+def model_max_length(name: str, tokenizer: PreTrainedTokenizerBase) -> int:
+    """The longest input the model accepts: tokenizers often report a huge placeholder."""
+    config = AutoConfig.from_pretrained(resolve_model_name(name))
+    positions = getattr(config, "max_position_embeddings", None)
+    return min(tokenizer.model_max_length, positions or tokenizer.model_max_length)
+
+
+def load_model_for_training(name: str, classes: Sequence[str]) -> PreTrainedModel:
+    """A pretrained encoder with a fresh classification head labelled with `classes`."""
+    return AutoModelForSequenceClassification.from_pretrained(
+        resolve_model_name(name),
+        num_labels=len(classes),
+        id2label=dict(enumerate(classes)),
+        label2id={label: index for index, label in enumerate(classes)},
+        ignore_mismatched_sizes=True,
+        use_safetensors=True,
+    )
+
+
+def load_classifier(
+    path: str | Path = MODEL_DIR,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A fine-tuned checkpoint (as written by the train stage) ready for inference."""
+    path = Path(path)
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"{path}: no checkpoint here (run `dvc repro` or `dvc pull`)")
+    model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    return model.to(inference_device()).eval(), tokenizer
+
+
+def inference_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def encode(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> list[list[int]]:
+    return tokenizer(list(texts), truncation=True)["input_ids"]
+
+
+def predict_proba(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    input_ids: Sequence[Sequence[int]],
+    batch_size: int = 64,
+    progress: bool = True,
+) -> np.ndarray:
+    """Class probabilities, one row per input, in input order.
+
+    Inputs are batched by length (longest first, so memory trouble shows at once) to keep
+    padding, and so wasted compute, small.
+    """
+    order = np.argsort([-len(ids) for ids in input_ids], kind="stable")
+    probabilities = np.zeros((len(input_ids), model.config.num_labels), dtype=np.float32)
+    batches = range(0, len(order), batch_size)
+    device = model.device
+    with torch.inference_mode():
+        for start in tqdm(batches, desc="predict", unit="batch", disable=not progress):
+            rows = order[start : start + batch_size]
+            batch = tokenizer.pad({"input_ids": [input_ids[i] for i in rows]}, return_tensors="pt")
+            logits = model(**batch.to(device)).logits
+            probabilities[rows] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+    return probabilities

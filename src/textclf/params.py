@@ -1,0 +1,194 @@
+"""Typed, validated view of params.yaml.
+
+Every stage reads its section through `load_params()`, so a typo'd key or an out-of-range value
+fails in a second with a one-line message instead of after an hour of training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+PARAMS_FILE = "params.yaml"
+
+
+class ParamsError(ValueError):
+    """A params.yaml value is missing, misspelled, of the wrong type or out of range."""
+
+
+@dataclass(frozen=True)
+class DataParams:
+    train_url: str
+    test_url: str
+    classes: list[str]
+
+    def check(self) -> None:
+        if len(self.classes) < 2:
+            raise ParamsError(
+                f"data.classes must list at least two class names, got {self.classes}"
+            )
+        duplicates = sorted({name for name in self.classes if self.classes.count(name) > 1})
+        if duplicates:
+            raise ParamsError(f"data.classes must be unique, repeated: {', '.join(duplicates)}")
+
+
+@dataclass(frozen=True)
+class PrepareParams:
+    validation_size: float = 0.1
+    seed: int = 1122
+    max_train_rows: int | None = None
+    max_validation_rows: int | None = None
+    max_test_rows: int | None = None
+
+    def check(self) -> None:
+        if not 0 < self.validation_size < 1:
+            raise ParamsError(
+                f"prepare.validation_size must be between 0 and 1 (exclusive), "
+                f"got {self.validation_size}"
+            )
+        for name in ("max_train_rows", "max_validation_rows", "max_test_rows"):
+            _check_positive(f"prepare.{name}", getattr(self, name), allow_none=True)
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    name: str = "bert-base-cased"
+
+    def check(self) -> None:
+        if not self.name.strip():
+            raise ParamsError("model.name must be a hub id or a local directory, got ''")
+
+
+@dataclass(frozen=True)
+class TokenizeParams:
+    max_length: int | None = None
+
+    def check(self) -> None:
+        _check_positive("tokenize.max_length", self.max_length, allow_none=True)
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    seed: int = 42
+    epochs: float = 2
+    batch_size: int = 24
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.0
+    sampling: str = "random"
+    logging_steps: int = 50
+    report_to: list[str] = field(default_factory=lambda: ["dvclive"])
+
+    def check(self) -> None:
+        _check_positive("train.epochs", self.epochs)
+        _check_positive("train.batch_size", self.batch_size)
+        _check_positive("train.learning_rate", self.learning_rate)
+        _check_positive("train.logging_steps", self.logging_steps)
+        if self.weight_decay < 0:
+            raise ParamsError(f"train.weight_decay must be >= 0, got {self.weight_decay}")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ParamsError(f"train.warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if self.sampling not in ("random", "group_by_length"):
+            raise ParamsError(
+                f"train.sampling must be 'random' or 'group_by_length', got {self.sampling!r}"
+            )
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    batch_size: int = 64
+
+    def check(self) -> None:
+        _check_positive("evaluate.batch_size", self.batch_size)
+
+
+@dataclass(frozen=True)
+class Params:
+    data: DataParams
+    prepare: PrepareParams = field(default_factory=PrepareParams)
+    model: ModelParams = field(default_factory=ModelParams)
+    tokenize: TokenizeParams = field(default_factory=TokenizeParams)
+    train: TrainParams = field(default_factory=TrainParams)
+    evaluate: EvaluateParams = field(default_factory=EvaluateParams)
+
+    @property
+    def id2label(self) -> dict[int, str]:
+        return dict(enumerate(self.data.classes))
+
+    @property
+    def label2id(self) -> dict[str, int]:
+        return {name: index for index, name in enumerate(self.data.classes)}
+
+
+def load_params(path: str | Path = PARAMS_FILE) -> Params:
+    """Read and validate params.yaml; raise ParamsError naming the first bad key."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"{path} not found: run stages from the repository root")
+    # YAML 1.2 (as DVC writes it): `3e-05` is a float, not a string as in YAML 1.1.
+    raw = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")) or {}
+    return parse_params(raw)
+
+
+def parse_params(raw: Any) -> Params:
+    return _build(Params, raw, prefix="")
+
+
+def _build(cls: type, raw: Any, prefix: str) -> Any:
+    where = prefix.rstrip(".") or "params.yaml"
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{where} must be a mapping, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ParamsError(
+            f"unknown key {prefix}{unknown[0]} (expected one of: {', '.join(fields)})"
+        )
+    values = {}
+    for name, spec in fields.items():
+        key = f"{prefix}{name}"
+        if name not in raw:
+            if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+                raise ParamsError(f"missing key {key}")
+            continue
+        values[name] = _convert(hints[name], raw[name], key)
+    instance = cls(**values)
+    if hasattr(instance, "check"):
+        instance.check()
+    return instance
+
+
+def _convert(hint: Any, value: Any, key: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, prefix=f"{key}.")
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        (hint,) = [option for option in options if option is not type(None)]
+        origin = typing.get_origin(hint)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ParamsError(f"{key} must be a list of {item.__name__}, got {value!r}")
+        return [_convert(item, element, f"{key}[{i}]") for i, element in enumerate(value)]
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, hint) or (isinstance(value, bool) and hint is not bool):
+        raise ParamsError(f"{key} must be {hint.__name__}, got {value!r}")
+    return value
+
+
+def _check_positive(key: str, value: float | None, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if value is None or value <= 0:
+        raise ParamsError(f"{key} must be > 0, got {value}")

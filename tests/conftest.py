@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fixtures import CLASSES, build_tiny_bert, news_rows, write_news_csv
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parents[1]
+# What a clone of the project holds that the pipeline needs (outputs are made by `dvc repro`).
+PROJECT_FILES = ["dvc.yaml", "params.yaml", "src", ".gitignore", ".dvc/config"]
+
+
+@pytest.fixture(scope="session")
+def news_csvs(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("news")
+    return {
+        "train": write_news_csv(folder / "train.csv", news_rows(480, seed=0)),
+        "test": write_news_csv(folder / "test.csv", news_rows(120, seed=1)),
+    }
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    texts = [f"{title} {description}" for _, title, description in news_rows(480, seed=0)]
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), texts)
+
+
+def fixture_params(news_csvs: dict[str, Path], model_dir: Path) -> dict:
+    """params.yaml overrides that make the pipeline run on the fixtures in seconds."""
+    return {
+        "data": {
+            "train_url": str(news_csvs["train"]),
+            "test_url": news_csvs["test"].as_uri(),
+            "classes": CLASSES,
+        },
+        "model": {"name": str(model_dir)},
+        "tokenize": {"max_length": 64},
+        "train": {
+            "epochs": 3,
+            "batch_size": 16,
+            "learning_rate": 5e-3,
+            "logging_steps": 10,
+            "warmup_ratio": 0.1,
+        },
+    }
+
+
+def update_params(project: Path, overrides: dict) -> None:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    path = project / "params.yaml"
+    params = yaml.load(path)
+    for section, values in overrides.items():
+        params.setdefault(section, {}).update(values)
+    yaml.dump(params, path)
+
+
+def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a command with this interpreter's environment first on PATH (as `dvc` stages see it)."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def make_project(folder: Path, overrides: dict) -> Path:
+    """A fresh git + DVC repository holding a copy of this project, params overridden."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        source, target = ROOT / name, folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(
+                source, target, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+            )
+        else:
+            shutil.copy2(source, target)
+    run(["git", "init", "-q"], folder)
+    run(["git", "config", "user.email", "tests@example.com"], folder)
+    run(["git", "config", "user.name", "tests"], folder)
+    run(["dvc", "init", "-q", "--force"], folder)
+    shutil.copy2(ROOT / ".dvc/config", folder / ".dvc/config")
+    update_params(folder, overrides)
+    run(["git", "add", "-A"], folder)
+    run(["git", "commit", "-qm", "project"], folder)
+    return folder
