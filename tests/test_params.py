@@ -1,0 +1,67 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from textclf.params import ParamsError, load_params, parse_params
+
+ROOT = Path(__file__).resolve().parents[1]
+MINIMAL = {"data": {"train_url": "a.csv", "test_url": "b.csv", "classes": ["x", "y"]}}
+
+
+def with_value(section: str, key: str, value) -> dict:
+    raw = {name: dict(values) for name, values in MINIMAL.items()}
+    raw.setdefault(section, {})[key] = value
+    return raw
+
+
+def test_repository_params_load_with_notebook_defaults():
+    params = load_params(ROOT / "params.yaml")
+    assert params.data.classes == ["World", "Sports", "Business", "Sci/Tech"]
+    assert params.model.name == "bert-base-cased"
+    assert (params.prepare.validation_size, params.prepare.seed) == (0.1, 1122)
+    assert (params.train.epochs, params.train.batch_size, params.train.weight_decay) == (2, 24, 0.01)
+    assert params.id2label[3] == "Sci/Tech" and params.label2id["World"] == 0
+
+
+def test_yaml_1_2_floats_as_dvc_writes_them(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text(
+        "data: {train_url: a, test_url: b, classes: [x, y]}\ntrain: {learning_rate: 3e-05}\n"
+    )
+    assert load_params(path).train.learning_rate == pytest.approx(3e-5)
+
+
+def test_integers_are_accepted_for_floats():
+    assert parse_params(with_value("train", "epochs", 1)).train.epochs == 1.0
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("train", "learning_rate", 0, "train.learning_rate must be > 0, got 0"),
+        ("train", "learning_rate", "fast", "train.learning_rate must be float, got 'fast'"),
+        ("train", "batch_size", -4, "train.batch_size must be > 0"),
+        ("train", "batch_size", 2.5, "train.batch_size must be int"),
+        ("train", "epochs", 0, "train.epochs must be > 0"),
+        ("train", "sampling", "sorted", "train.sampling must be 'random' or 'group_by_length'"),
+        ("train", "learning_rte", 1e-4, "unknown key train.learning_rte"),
+        ("prepare", "validation_size", 1.0, "prepare.validation_size must be between 0 and 1"),
+        ("prepare", "validation_size", 0, "prepare.validation_size must be between 0 and 1"),
+        ("prepare", "max_train_rows", 0, "prepare.max_train_rows must be > 0"),
+        ("tokenize", "max_length", -1, "tokenize.max_length must be > 0"),
+        ("data", "classes", [], "data.classes must list at least two class names"),
+        ("data", "classes", ["a", "b", "a"], "data.classes must be unique, repeated: a"),
+        ("evaluate", "batch_size", True, "evaluate.batch_size must be int, got True"),
+    ],
+)
+def test_bad_values_fail_naming_the_key(section, key, value, message):
+    with pytest.raises(ParamsError, match=re.escape(message)):
+        parse_params(with_value(section, key, value))
+
+
+def test_unknown_section_and_missing_key():
+    with pytest.raises(ParamsError, match="unknown key trian"):
+        parse_params({**MINIMAL, "trian": {}})
+    with pytest.raises(ParamsError, match="missing key data.classes"):
+        parse_params({"data": {"train_url": "a", "test_url": "b"}})

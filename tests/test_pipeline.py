@@ -1,0 +1,106 @@
+"""End to end: real `dvc repro` of a copy of this project in a temporary git repository."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import fixture_params, make_project, run, update_params
+from fixtures import CLASSES
+from transformers import pipeline
+
+SPLITS = ("train", "validation", "test")
+TEST_METRIC_KEYS = {"accuracy", "loss", "f1_macro", "f1_weighted", "per_class"}
+TRAIN_METRIC_KEYS = {"train_loss", "eval_loss", "eval_accuracy", "train_runtime_s",
+                     "train_samples_per_second", "epochs"}
+
+
+def stages_run(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([\w-]+)'", output))
+
+
+def repro(project: Path, *args: str) -> set[str]:
+    return stages_run(run(["dvc", "repro", *args], project).stdout)
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.md5(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, news_csvs, tiny_bert) -> Path:
+    folder = make_project(tmp_path_factory.mktemp("pipeline") / "repo",
+                          fixture_params(news_csvs, tiny_bert))
+    assert repro(folder) == {"download", "prepare", "tokenize", "train", "evaluate"}
+    run(["git", "add", "-A"], folder)
+    run(["git", "commit", "-qm", "first run"], folder)
+    return folder
+
+
+def test_every_declared_output_exists(project):
+    for split in SPLITS:
+        assert (project / f"data/prepared/{split}.parquet").is_file()
+        assert (project / f"data/tokenized/{split}.parquet").is_file()
+    for name in ("train.csv", "test.csv"):
+        assert (project / "data/raw" / name).is_file()
+    for name in ("model.safetensors", "config.json", "tokenizer.json"):
+        assert (project / "models/model" / name).is_file()
+    assert not list((project / "models/model").glob("*.bin")), "no pickled files in the checkpoint"
+    for name in ("test.json", "train.json", "data.json", "test_report.txt", "predictions.csv"):
+        assert (project / "metrics" / name).is_file()
+
+
+def test_metrics_have_documented_keys_and_beat_chance(project):
+    test = json.loads((project / "metrics/test.json").read_text())
+    assert set(test) == TEST_METRIC_KEYS
+    assert set(test["per_class"]) == set(CLASSES)
+    assert set(test["per_class"]["World"]) == {"precision", "recall", "f1", "support"}
+    assert test["accuracy"] > 0.6, test  # 4 balanced classes: chance is 0.25
+    train = json.loads((project / "metrics/train.json").read_text())
+    assert set(train) == TRAIN_METRIC_KEYS
+    assert set(train["epochs"]) == {"epoch_1", "epoch_2", "epoch_3"}
+    data = json.loads((project / "metrics/data.json").read_text())
+    assert data["rows"] == {"train": 432, "validation": 48, "test": 120}
+    shown = run(["dvc", "metrics", "show", "--json"], project).stdout
+    assert "per_class.Sci/Tech.f1" in run(["dvc", "metrics", "show"], project).stdout
+    assert json.loads(shown)  # parseable, every metrics file declared
+
+
+def test_checkpoint_answers_with_class_names_in_transformers_pipeline(project):
+    classify = pipeline("text-classification", model=str(project / "models/model"), device="cpu")
+    answers = classify(["Shares profit market investors earnings", "Coach striker goal season"])
+    assert {answer["label"] for answer in answers} <= set(CLASSES)
+    report = (project / "metrics/test_report.txt").read_text()
+    assert all(name in report for name in CLASSES)
+
+
+def test_repro_reruns_only_what_changed(project):
+    assert repro(project) == set(), "nothing changed, nothing may run"
+    before = json.loads((project / "metrics/train.json").read_text())
+
+    update_params(project, {"train": {"learning_rate": 2e-3}})
+    assert repro(project) == {"train", "evaluate"}
+    diff = json.loads(run(["dvc", "metrics", "diff", "--json"], project).stdout)
+    assert diff["metrics/train.json"]["train_loss"]["old"] == before["train_loss"]
+    assert diff["metrics/train.json"]["train_loss"]["diff"] != 0
+    run(["git", "commit", "-qam", "lower learning rate"], project)
+
+    update_params(project, {"tokenize": {"max_length": 32}})
+    assert repro(project) == {"tokenize", "train", "evaluate"}
+    assert repro(project) == set()
+
+
+def test_data_stages_are_byte_deterministic(project):
+    before = {name: digests(project / "data" / name) for name in ("prepared", "tokenized")}
+    assert repro(project, "--force", "--single-item", "prepare") == {"prepare"}
+    assert repro(project, "--force", "--single-item", "tokenize") == {"tokenize"}
+    after = {name: digests(project / "data" / name) for name in ("prepared", "tokenized")}
+    assert after == before
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], project).stdout
