@@ -20,7 +20,11 @@ def test_repository_params_load_with_notebook_defaults():
     assert params.data.classes == ["World", "Sports", "Business", "Sci/Tech"]
     assert params.model.name == "bert-base-cased"
     assert (params.prepare.validation_size, params.prepare.seed) == (0.1, 1122)
-    assert (params.train.epochs, params.train.batch_size, params.train.weight_decay) == (2, 24, 0.01)
+    assert (params.train.epochs, params.train.batch_size, params.train.weight_decay) == (
+        2,
+        24,
+        0.01,
+    )
     assert params.id2label[3] == "Sci/Tech" and params.label2id["World"] == 0
 
 

@@ -14,8 +14,14 @@ from transformers import pipeline
 
 SPLITS = ("train", "validation", "test")
 TEST_METRIC_KEYS = {"accuracy", "loss", "f1_macro", "f1_weighted", "per_class"}
-TRAIN_METRIC_KEYS = {"train_loss", "eval_loss", "eval_accuracy", "train_runtime_s",
-                     "train_samples_per_second", "epochs"}
+TRAIN_METRIC_KEYS = {
+    "train_loss",
+    "eval_loss",
+    "eval_accuracy",
+    "train_runtime_s",
+    "train_samples_per_second",
+    "epochs",
+}
 
 
 def stages_run(output: str) -> set[str]:
@@ -36,8 +42,9 @@ def digests(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, news_csvs, tiny_bert) -> Path:
-    folder = make_project(tmp_path_factory.mktemp("pipeline") / "repo",
-                          fixture_params(news_csvs, tiny_bert))
+    folder = make_project(
+        tmp_path_factory.mktemp("pipeline") / "repo", fixture_params(news_csvs, tiny_bert)
+    )
     assert repro(folder) == {"download", "prepare", "tokenize", "train", "evaluate"}
     run(["git", "add", "-A"], folder)
     run(["git", "commit", "-qm", "first run"], folder)

@@ -6,6 +6,7 @@ could mistake for a finished one.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -88,9 +89,16 @@ def fetch(source: str, target: str | Path, param_key: str) -> None:
             f"cannot read {source} ({reason}); to run offline, point {param_key} in params.yaml "
             f"at a local CSV, e.g. dvc exp run -S {param_key}=path/to/file.csv"
         ) from None
-    with response, atomic_path(target) as temporary, temporary.open("wb") as out:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        with tqdm(total=total, unit="B", unit_scale=True, desc=Path(target).name) as progress:
+    total = int(response.headers.get("Content-Length") or 0) or None
+    progress = tqdm(total=total, unit="B", unit_scale=True, desc=Path(target).name)
+    try:
+        with response, progress, atomic_path(target) as temporary, temporary.open("wb") as out:
             while chunk := response.read(CHUNK_SIZE):
                 out.write(chunk)
                 progress.update(len(chunk))
+            if total is not None and progress.n != total:
+                raise OSError(f"got {progress.n} of {total} bytes")
+    except (OSError, http.client.HTTPException) as error:
+        raise FetchError(
+            f"download of {source} interrupted ({error}); nothing was written"
+        ) from None

@@ -1,0 +1,25 @@
+# Two commands on a fresh machine: `make repro` (set up, run the pipeline) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+# dvc runs stage commands (`python -m textclf.stages...`) through PATH: use the venv's python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup repro test lint
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+repro: setup
+	dvc repro
+
+lint: setup
+	ruff check .
+	ruff format --check .
+
+test: lint
+	pytest

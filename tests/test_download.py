@@ -1,0 +1,88 @@
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from textclf.files import FetchError, atomic_path, fetch
+
+
+def test_fetch_copies_local_paths_and_file_urls(tmp_path):
+    source = tmp_path / "source.csv"
+    source.write_bytes(b'"1","a","b"\n')
+    fetch(str(source), tmp_path / "out/by_path.csv", "data.train_url")
+    fetch(source.as_uri(), tmp_path / "out/by_url.csv", "data.train_url")
+    assert (tmp_path / "out/by_path.csv").read_bytes() == source.read_bytes()
+    assert (tmp_path / "out/by_url.csv").read_bytes() == source.read_bytes()
+
+
+@pytest.mark.parametrize("source", ["missing.csv", "http://127.0.0.1:9/train.csv"])
+def test_unreachable_source_says_how_to_go_offline_and_writes_nothing(tmp_path, source):
+    with pytest.raises(FetchError, match=r"point data.test_url in params.yaml at a local CSV"):
+        fetch(source, tmp_path / "raw/test.csv", "data.test_url")
+    assert list(tmp_path.rglob("*")) == []
+
+
+class CsvHandler(BaseHTTPRequestHandler):
+    """Serves /full.csv whole, and /cut.csv announcing more bytes than it sends."""
+
+    BODY = b'"1","a","b"\n' * 1000
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.BODY)))
+        self.end_headers()
+        self.wfile.write(self.BODY if self.path == "/full.csv" else self.BODY[:100])
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), CsvHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_fetch_over_http(tmp_path, http_server):
+    fetch(f"{http_server}/full.csv", tmp_path / "train.csv", "data.train_url")
+    assert (tmp_path / "train.csv").read_bytes() == CsvHandler.BODY
+
+
+def test_interrupted_download_leaves_nothing(tmp_path, http_server):
+    target = tmp_path / "train.csv"
+    target.write_bytes(b"previous")
+    with pytest.raises(FetchError, match="download of .*cut.csv interrupted"):
+        fetch(f"{http_server}/cut.csv", target, "data.train_url")
+    assert target.read_bytes() == b"previous"
+    assert [path.name for path in tmp_path.iterdir()] == ["train.csv"]
+
+
+def test_atomic_path_leaves_nothing_when_the_block_fails(tmp_path):
+    target = tmp_path / "out.csv"
+    target.write_text("previous")
+    with pytest.raises(RuntimeError), atomic_path(target) as temporary:
+        temporary.write_text("half")
+        raise RuntimeError("killed")
+    assert target.read_text() == "previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_download_stage_error_is_one_line(tmp_path):
+    (tmp_path / "params.yaml").write_text(
+        "data: {train_url: nowhere/train.csv, test_url: t.csv, classes: [a, b]}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "textclf.stages.download"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert result.stderr.startswith("error: cannot read nowhere/train.csv")
