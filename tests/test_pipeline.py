@@ -13,6 +13,14 @@ from fixtures import CLASSES
 from transformers import pipeline
 
 SPLITS = ("train", "validation", "test")
+STAGES = {"download", "prepare", "tokenize", "train", "evaluate", "baseline"}
+RESULT_FILES = (
+    "test.json",
+    "report.txt",
+    "per_class.csv",
+    "predictions.csv",
+    "confusion_matrix.png",
+)
 TEST_METRIC_KEYS = {"accuracy", "loss", "f1_macro", "f1_weighted", "per_class"}
 TRAIN_METRIC_KEYS = {
     "train_loss",
@@ -45,7 +53,7 @@ def project(tmp_path_factory, news_csvs, tiny_bert) -> Path:
     folder = make_project(
         tmp_path_factory.mktemp("pipeline") / "repo", fixture_params(news_csvs, tiny_bert)
     )
-    assert repro(folder) == {"download", "prepare", "tokenize", "train", "evaluate"}
+    assert repro(folder) == STAGES
     run(["git", "add", "-A"], folder)
     run(["git", "commit", "-qm", "first run"], folder)
     return folder
@@ -60,12 +68,15 @@ def test_every_declared_output_exists(project):
     for name in ("model.safetensors", "config.json", "tokenizer.json"):
         assert (project / "models/model" / name).is_file()
     assert not list((project / "models/model").glob("*.bin")), "no pickled files in the checkpoint"
-    for name in ("test.json", "train.json", "data.json", "test_report.txt", "predictions.csv"):
+    for name in ("train.json", "data.json", "training_curves.png"):
         assert (project / "metrics" / name).is_file()
+    for model in ("transformer", "baseline"):
+        for name in RESULT_FILES:
+            assert (project / "metrics" / model / name).is_file()
 
 
 def test_metrics_have_documented_keys_and_beat_chance(project):
-    test = json.loads((project / "metrics/test.json").read_text())
+    test = json.loads((project / "metrics/transformer/test.json").read_text())
     assert set(test) == TEST_METRIC_KEYS
     assert set(test["per_class"]) == set(CLASSES)
     assert set(test["per_class"]["World"]) == {"precision", "recall", "f1", "support"}
@@ -84,7 +95,7 @@ def test_checkpoint_answers_with_class_names_in_transformers_pipeline(project):
     classify = pipeline("text-classification", model=str(project / "models/model"), device="cpu")
     answers = classify(["Shares profit market investors earnings", "Coach striker goal season"])
     assert {answer["label"] for answer in answers} <= set(CLASSES)
-    report = (project / "metrics/test_report.txt").read_text()
+    report = (project / "metrics/transformer/report.txt").read_text()
     assert all(name in report for name in CLASSES)
 
 
@@ -97,11 +108,17 @@ def test_repro_reruns_only_what_changed(project):
     diff = json.loads(run(["dvc", "metrics", "diff", "--json"], project).stdout)
     assert diff["metrics/train.json"]["train_loss"]["old"] == before["train_loss"]
     assert diff["metrics/train.json"]["train_loss"]["diff"] != 0
+    assert "metrics/transformer/test.json" in diff
     run(["git", "commit", "-qam", "lower learning rate"], project)
 
     update_params(project, {"tokenize": {"max_length": 32}})
     assert repro(project) == {"tokenize", "train", "evaluate"}
     assert repro(project) == set()
+    run(["git", "commit", "-qam", "shorter inputs"], project)
+
+    update_params(project, {"baseline": {"C": 1.0}})
+    assert repro(project) == {"baseline"}
+    run(["git", "commit", "-qam", "stronger baseline regularization"], project)
 
 
 def test_data_stages_are_byte_deterministic(project):
@@ -111,3 +128,57 @@ def test_data_stages_are_byte_deterministic(project):
     after = {name: digests(project / "data" / name) for name in ("prepared", "tokenized")}
     assert after == before
     assert "Data and pipelines are up to date" in run(["dvc", "status"], project).stdout
+
+
+def test_baseline_has_evaluate_keys_and_beats_chance(project):
+    baseline = json.loads((project / "metrics/baseline/test.json").read_text())
+    transformer = json.loads((project / "metrics/transformer/test.json").read_text())
+    assert set(baseline) == set(transformer)
+    assert set(baseline["per_class"]) == set(transformer["per_class"])
+    assert baseline["accuracy"] > 0.5, baseline
+    shown = json.loads(run(["dvc", "metrics", "show", "--json"], project).stdout)
+    files = next(iter(shown.values()))["data"]
+    assert {"metrics/transformer/test.json", "metrics/baseline/test.json"} <= set(files)
+
+
+def test_plots_render_every_declared_plot(project, tmp_path):
+    run(["dvc", "plots", "show", "--json", "-o", str(tmp_path / "json")], project)
+    run(["dvc", "plots", "show", "-o", str(tmp_path / "html")], project)
+    page = (tmp_path / "html/index.html").read_text()
+    for plot in ("Loss", "Validation accuracy", "Confusion matrix", "Per-class F1"):
+        assert plot in page, plot
+    for image in (
+        "training_curves.png",
+        "transformer/confusion_matrix.png",
+        "baseline/confusion_matrix.png",
+    ):
+        assert image.replace("/", "_") in page or image in page, image
+        data = (project / "metrics" / image).read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000, image
+    from PIL import Image
+
+    with Image.open(project / "metrics/transformer/confusion_matrix.png") as picture:
+        assert min(picture.size) >= 300
+
+
+def test_experiments_compare_in_exp_show_and_metrics_diff(project):
+    for name, rate in (("fast", "8e-3"), ("slow", "1e-4")):
+        run(["dvc", "exp", "run", "-n", name, "-S", f"train.learning_rate={rate}"], project)
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], project).stdout)
+    experiments = {
+        exp["name"]: exp["data"]
+        for entry in shown
+        for exp in (entry.get("experiments") or [])
+        for exp in exp["revs"]
+    }
+    assert {"fast", "slow"} <= set(experiments)
+    accuracy = {
+        name: data["metrics"]["metrics/transformer/test.json"]["data"]["loss"]
+        for name, data in experiments.items()
+        if name in ("fast", "slow")
+    }
+    assert accuracy["fast"] != accuracy["slow"]
+    params = experiments["fast"]["params"]["params.yaml"]["data"]
+    assert params["train"]["learning_rate"] == pytest.approx(8e-3)
+    diff = json.loads(run(["dvc", "metrics", "diff", "fast", "slow", "--json"], project).stdout)
+    assert diff["metrics/transformer/test.json"]["loss"]["diff"] != 0

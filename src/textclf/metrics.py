@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import (
     accuracy_score,
     classification_report,
@@ -14,13 +15,50 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+from textclf.files import atomic_path, write_json, write_text
+from textclf.plots import save_confusion_matrix
+
 # Metrics files, as declared in dvc.yaml.
 METRICS_DIR = Path("metrics")
 DATA_REPORT = METRICS_DIR / "data.json"
 TRAIN_METRICS = METRICS_DIR / "train.json"
-TEST_METRICS = METRICS_DIR / "test.json"
-TEST_REPORT = METRICS_DIR / "test_report.txt"
-PREDICTIONS = METRICS_DIR / "predictions.csv"
+TRAINING_CURVES = METRICS_DIR / "training_curves.png"
+# One folder of test results per model, with the same files in each (see write_test_results).
+TRANSFORMER_DIR = METRICS_DIR / "transformer"
+BASELINE_DIR = METRICS_DIR / "baseline"
+
+
+def write_test_results(
+    folder: str | Path,
+    texts: Sequence[str],
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    classes: Sequence[str],
+) -> dict:
+    """Everything `dvc metrics`/`dvc plots` and people read about one model on the test split:
+    test.json, report.txt, per_class.csv, predictions.csv and confusion_matrix.png."""
+    folder = Path(folder)
+    predicted = probabilities.argmax(axis=1)
+    metrics = classification_metrics(labels, probabilities, classes)
+    write_json(folder / "test.json", metrics)
+    write_text(folder / "report.txt", report_text(labels, predicted, classes))
+    per_class = pd.DataFrame(
+        [{"class": name, **scores} for name, scores in metrics["per_class"].items()]
+    )
+    predictions = pd.DataFrame(
+        {
+            "text": list(texts),
+            "label": [classes[i] for i in labels],
+            "predicted": [classes[i] for i in predicted],
+        }
+    )
+    for index, name in enumerate(classes):
+        predictions[f"p_{name}"] = probabilities[:, index].round(6)
+    for frame, name in ((per_class, "per_class.csv"), (predictions, "predictions.csv")):
+        with atomic_path(folder / name) as temporary:
+            frame.to_csv(temporary, index=False)
+    save_confusion_matrix(labels, predicted, classes, folder / "confusion_matrix.png")
+    return metrics
 
 
 def classification_metrics(

@@ -109,6 +109,31 @@ class EvaluateParams:
 
 
 @dataclass(frozen=True)
+class BaselineParams:
+    features: list[str] = field(default_factory=lambda: ["tfidf"])
+    ngram_max: int = 2
+    min_df: int = 2
+    C: float = 10.0
+    max_iter: int = 1000
+    vectors: str | None = None
+
+    def check(self) -> None:
+        unknown = sorted(set(self.features) - {"tfidf", "glove"})
+        if not self.features or unknown:
+            raise ParamsError(
+                f"baseline.features must be a non-empty list of 'tfidf' and/or 'glove', "
+                f"got {self.features}"
+            )
+        if "glove" in self.features and not (self.vectors and Path(self.vectors).is_file()):
+            raise ParamsError(
+                f"baseline.vectors must name an existing GloVe-format text file when "
+                f"baseline.features has 'glove', got {self.vectors!r}"
+            )
+        for name in ("ngram_max", "min_df", "C", "max_iter"):
+            _check_positive(f"baseline.{name}", getattr(self, name))
+
+
+@dataclass(frozen=True)
 class Params:
     data: DataParams
     prepare: PrepareParams = field(default_factory=PrepareParams)
@@ -116,6 +141,7 @@ class Params:
     tokenize: TokenizeParams = field(default_factory=TokenizeParams)
     train: TrainParams = field(default_factory=TrainParams)
     evaluate: EvaluateParams = field(default_factory=EvaluateParams)
+    baseline: BaselineParams = field(default_factory=BaselineParams)
 
     @property
     def id2label(self) -> dict[int, str]:

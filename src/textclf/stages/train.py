@@ -19,9 +19,10 @@ from transformers.integrations import DVCLiveCallback
 
 from textclf.data import TOKENIZED_DIR, TOKENIZER_DIR, load_dataset
 from textclf.files import atomic_path, write_json
-from textclf.metrics import TRAIN_METRICS
+from textclf.metrics import TRAIN_METRICS, TRAINING_CURVES
 from textclf.model import MODEL_DIR, load_model_for_training
 from textclf.params import TrainParams, load_params
+from textclf.plots import save_training_curves
 from textclf.stages import run
 
 # Trainer's scratch space (checkpoints for resuming); never a DVC output.
@@ -51,6 +52,7 @@ def main() -> None:
             trainer.model.save_pretrained(checkpoint)
             tokenizer.save_pretrained(checkpoint)
         write_json(TRAIN_METRICS, summarize(result.metrics, trainer.state.log_history))
+        save_training_curves(trainer.state.log_history, TRAINING_CURVES)
 
 
 def training_arguments(train: TrainParams) -> TrainingArguments:

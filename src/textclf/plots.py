@@ -1,0 +1,64 @@
+"""PNG figures for people who would rather look than read (DVC renders the JSON/CSV plots)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # stages run headless
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
+
+from textclf.files import atomic_path  # noqa: E402
+
+
+def save_confusion_matrix(
+    labels: Sequence[int], predicted: Sequence[int], classes: Sequence[str], path: str | Path
+) -> None:
+    size = max(4.0, 0.9 * len(classes) + 2)
+    figure, axes = plt.subplots(figsize=(size, size))
+    ConfusionMatrixDisplay.from_predictions(
+        labels,
+        predicted,
+        labels=list(range(len(classes))),
+        display_labels=list(classes),
+        cmap="Blues",
+        colorbar=False,
+        ax=axes,
+        xticks_rotation=45,
+    )
+    axes.set_title(f"Confusion matrix ({len(labels)} test rows)")
+    _save(figure, path)
+
+
+def save_training_curves(log_history: list[dict], path: str | Path) -> None:
+    """Train/validation loss and validation accuracy against training epochs."""
+    train = [(entry["epoch"], entry["loss"]) for entry in log_history if "loss" in entry]
+    evals = [
+        (entry["epoch"], entry["eval_loss"], entry["eval_accuracy"])
+        for entry in log_history
+        if "eval_loss" in entry
+    ]
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
+    if train:
+        loss_axes.plot(*np.array(train).T, label="train loss")
+    if evals:
+        epochs, losses, accuracies = np.array(evals).T
+        loss_axes.plot(epochs, losses, "o-", label="validation loss")
+        accuracy_axes.plot(epochs, accuracies, "o-", color="tab:green")
+    loss_axes.set(xlabel="epoch", ylabel="loss", title="Loss")
+    loss_axes.legend()
+    accuracy_axes.set(xlabel="epoch", ylabel="accuracy", title="Validation accuracy")
+    _save(figure, path)
+
+
+def _save(figure: plt.Figure, path: str | Path) -> None:
+    figure.tight_layout()
+    with atomic_path(path) as temporary:
+        # no timestamp in the PNG metadata: same inputs, same bytes
+        figure.savefig(temporary, format="png", dpi=100, metadata={"Software": None})
+    plt.close(figure)

@@ -1,0 +1,79 @@
+"""Stage baseline: TF-IDF (word n-grams) and/or averaged GloVe vectors + logistic regression on
+data/prepared, scored on the test split with the same files and keys as evaluate
+(metrics/baseline/), so `dvc metrics show` lists both models side by side."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline, make_union
+from sklearn.preprocessing import StandardScaler
+
+from textclf.data import PREPARED_DIR
+from textclf.metrics import BASELINE_DIR, write_test_results
+from textclf.params import BaselineParams, load_params
+from textclf.stages import run
+
+WORD = re.compile(r"[a-z0-9']+")
+
+
+class MeanWordVectors(TransformerMixin, BaseEstimator):
+    """Each text as the mean of its words' vectors (lower-cased; unknown words skipped), read
+    from a GloVe-format text file: one `word v1 v2 ...` per line."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def fit(self, texts, labels=None):
+        self.vectors_ = {}
+        with open(self.path, encoding="utf-8") as file:
+            for line in file:
+                word, *values = line.rstrip().split(" ")
+                self.vectors_[word] = np.asarray(values, dtype=np.float32)
+        self.dimension_ = len(next(iter(self.vectors_.values())))
+        return self
+
+    def transform(self, texts) -> np.ndarray:
+        features = np.zeros((len(texts), self.dimension_), dtype=np.float32)
+        for row, text in enumerate(texts):
+            known = [self.vectors_[w] for w in WORD.findall(text.lower()) if w in self.vectors_]
+            if known:
+                features[row] = np.mean(known, axis=0)
+        return features
+
+
+def build_model(params: BaselineParams) -> object:
+    features = []
+    if "tfidf" in params.features:
+        features.append(
+            TfidfVectorizer(
+                ngram_range=(1, params.ngram_max), min_df=params.min_df, sublinear_tf=True
+            )
+        )
+    if "glove" in params.features:
+        features.append(make_pipeline(MeanWordVectors(params.vectors), StandardScaler()))
+    return make_pipeline(
+        make_union(*features), LogisticRegression(C=params.C, max_iter=params.max_iter)
+    )
+
+
+def main() -> None:
+    params = load_params()
+    train = pd.read_parquet(PREPARED_DIR / "train.parquet")
+    test = pd.read_parquet(PREPARED_DIR / "test.parquet")
+    model = build_model(params.baseline).fit(train["text"], train["label"])
+    probabilities = np.zeros((len(test), len(params.data.classes)))
+    # columns by class id: a class absent from a capped train split gets probability 0
+    probabilities[:, model.classes_] = model.predict_proba(test["text"])
+    write_test_results(
+        BASELINE_DIR, test["text"], test["label"].to_numpy(), probabilities, params.data.classes
+    )
+
+
+if __name__ == "__main__":
+    run(main)
