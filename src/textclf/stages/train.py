@@ -14,6 +14,7 @@ from transformers import (
     EvalPrediction,
     Trainer,
     TrainingArguments,
+    set_seed,
 )
 from transformers.integrations import DVCLiveCallback
 
@@ -34,6 +35,7 @@ def main() -> None:
     params = load_params()
     train = params.train
     tokenizer = AutoTokenizer.from_pretrained(TOKENIZER_DIR)
+    set_seed(train.seed)  # before the classification head is initialised, not only in Trainer
     model = load_model_for_training(params.model.name, params.data.classes)
     trainer = Trainer(
         model=model,
