@@ -82,7 +82,8 @@ class TrainParams:
     weight_decay: float = 0.01
     warmup_ratio: float = 0.0
     sampling: str = "random"
-    logging_steps: int = 50
+    logging_steps: int = 25
+    save_steps: int = 500
     report_to: list[str] = field(default_factory=lambda: ["dvclive"])
 
     def check(self) -> None:
@@ -90,6 +91,7 @@ class TrainParams:
         _check_positive("train.batch_size", self.batch_size)
         _check_positive("train.learning_rate", self.learning_rate)
         _check_positive("train.logging_steps", self.logging_steps)
+        _check_positive("train.save_steps", self.save_steps)
         if self.weight_decay < 0:
             raise ParamsError(f"train.weight_decay must be >= 0, got {self.weight_decay}")
         if not 0 <= self.warmup_ratio < 1:

@@ -1,8 +1,12 @@
 """Stage train: data/tokenized -> models/model, a `save_pretrained` checkpoint (safetensors,
-tokenizer, id2label) fine-tuned with `transformers.Trainer`, and metrics/train.json."""
+tokenizer, id2label) fine-tuned with `transformers.Trainer`, and metrics/train.json.
+
+Checkpoints every `train.save_steps` steps go to models/checkpoints/; a run killed mid-way
+resumes from the newest one on the next `dvc repro` (see textclf.checkpoints)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -18,36 +22,39 @@ from transformers import (
 )
 from transformers.integrations import DVCLiveCallback
 
+from textclf.checkpoints import CHECKPOINT_DIR, discard, fingerprint, resumable_checkpoint
 from textclf.data import TOKENIZED_DIR, TOKENIZER_DIR, load_dataset
 from textclf.files import atomic_path, write_json
 from textclf.metrics import TRAIN_METRICS, TRAINING_CURVES
 from textclf.model import MODEL_DIR, load_model_for_training
-from textclf.params import TrainParams, load_params
+from textclf.params import Params, TrainParams, load_params
 from textclf.plots import save_training_curves
 from textclf.stages import run
 
-# Trainer's scratch space (checkpoints for resuming); never a DVC output.
-TRAINER_DIR = Path("models/trainer")
 DVCLIVE_DIR = Path("dvclive/train")
 
 
 def main() -> None:
     params = load_params()
     train = params.train
+    splits = {name: TOKENIZED_DIR / f"{name}.parquet" for name in ("train", "validation")}
+    resume_from = resumable_checkpoint(CHECKPOINT_DIR, run_fingerprint(params, splits))
+    if resume_from:
+        print(f"Resuming from {resume_from}")
     tokenizer = AutoTokenizer.from_pretrained(TOKENIZER_DIR)
     set_seed(train.seed)  # before the classification head is initialised, not only in Trainer
     model = load_model_for_training(params.model.name, params.data.classes)
     trainer = Trainer(
         model=model,
         args=training_arguments(train),
-        train_dataset=load_dataset(TOKENIZED_DIR / "train.parquet"),
-        eval_dataset=load_dataset(TOKENIZED_DIR / "validation.parquet"),
+        train_dataset=load_dataset(splits["train"]),
+        eval_dataset=load_dataset(splits["validation"]),
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=accuracy,
         callbacks=[dvclive_callback()] if "dvclive" in train.report_to else [],
     )
-    result = trainer.train()
+    result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     if trainer.is_world_process_zero():
         # model + tokenizer only: Trainer.save_model would add a pickled training_args.bin
         with atomic_path(MODEL_DIR, directory=True) as checkpoint:
@@ -55,13 +62,23 @@ def main() -> None:
             tokenizer.save_pretrained(checkpoint)
         write_json(TRAIN_METRICS, summarize(result.metrics, trainer.state.log_history))
         save_training_curves(trainer.state.log_history, TRAINING_CURVES)
+        discard(CHECKPOINT_DIR)
+
+
+def run_fingerprint(params: Params, splits: dict[str, Path]) -> dict:
+    settings = {
+        "model": params.model.name,
+        "classes": params.data.classes,
+        "train": dataclasses.asdict(params.train),
+    }
+    return fingerprint(settings, list(splits.values()))
 
 
 def training_arguments(train: TrainParams) -> TrainingArguments:
     on_gpu = torch.cuda.is_available()
     bf16 = on_gpu and torch.cuda.is_bf16_supported()
     return TrainingArguments(
-        output_dir=str(TRAINER_DIR),
+        output_dir=str(CHECKPOINT_DIR),
         seed=train.seed,
         num_train_epochs=train.epochs,
         per_device_train_batch_size=train.batch_size,
@@ -71,7 +88,9 @@ def training_arguments(train: TrainParams) -> TrainingArguments:
         warmup_steps=train.warmup_ratio,
         train_sampling_strategy=train.sampling,
         eval_strategy="epoch",
-        save_strategy="no",
+        save_strategy="steps",
+        save_steps=train.save_steps,
+        save_total_limit=1,
         logging_steps=train.logging_steps,
         bf16=bf16,
         fp16=on_gpu and not bf16,
@@ -81,10 +100,21 @@ def training_arguments(train: TrainParams) -> TrainingArguments:
     )
 
 
+class ResumableDVCLiveCallback(DVCLiveCallback):
+    """DVCLive logging whose history survives a resume: DVC empties the DVCLive folder before
+    the stage runs, so the log history restored from the checkpoint is replayed into it."""
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        super().on_train_begin(args, state, control, **kwargs)
+        for logs in state.log_history:
+            self.on_log(args, state, control, logs=logs)
+
+
 def dvclive_callback() -> DVCLiveCallback:
     # dvcyaml=False: plots are declared in dvc.yaml by hand; save_dvc_exp=False: this runs
     # inside `dvc repro`/`dvc exp run`, which record the experiment themselves.
-    return DVCLiveCallback(live=Live(str(DVCLIVE_DIR), dvcyaml=False, save_dvc_exp=False))
+    live = Live(str(DVCLIVE_DIR), dvcyaml=False, save_dvc_exp=False)
+    return ResumableDVCLiveCallback(live=live)
 
 
 def accuracy(prediction: EvalPrediction) -> dict[str, float]:

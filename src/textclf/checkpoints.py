@@ -1,0 +1,50 @@
+"""Resumable training: Trainer checkpoints in a scratch folder that DVC does not manage.
+
+A killed train stage leaves `models/checkpoints/checkpoint-<step>/`; the next run resumes from
+the newest complete one, but only if it was written for the same params and data (a fingerprint
+file says so). A finished run deletes the folder, so no stale checkpoint outlives it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+from textclf.files import write_json
+
+CHECKPOINT_DIR = Path("models/checkpoints")
+FINGERPRINT_FILE = "fingerprint.json"
+CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
+
+
+def fingerprint(settings: dict, inputs: list[Path]) -> dict:
+    """What a checkpoint depends on: the settings and the md5 of each input file."""
+    digests = {str(path): hashlib.md5(path.read_bytes()).hexdigest() for path in inputs}
+    return {"settings": settings, "inputs": digests}
+
+
+def resumable_checkpoint(folder: Path, expected: dict) -> Path | None:
+    """The newest complete checkpoint in `folder` written for `expected`, or None.
+
+    Checkpoints of another configuration are deleted, and `expected` is recorded, so the
+    folder only ever holds checkpoints this run may resume from.
+    """
+    fingerprint_path = folder / FINGERPRINT_FILE
+    if fingerprint_path.is_file() and json.loads(fingerprint_path.read_text()) == expected:
+        complete = [
+            path
+            for path in folder.iterdir()
+            if CHECKPOINT_NAME.match(path.name) and (path / "trainer_state.json").is_file()
+        ]
+        if complete:
+            return max(complete, key=lambda path: int(CHECKPOINT_NAME.match(path.name)[1]))
+    discard(folder)
+    write_json(fingerprint_path, expected)
+    return None
+
+
+def discard(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)

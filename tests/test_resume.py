@@ -1,0 +1,62 @@
+"""A train stage killed with SIGKILL resumes from its last checkpoint on the next `dvc repro`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import fixture_params, make_project, run
+
+EPOCHS, BATCH, SAVE_STEPS, LOGGING_STEPS = 12, 16, 20, 5
+
+
+def checkpoints(project):
+    return sorted((project / "models/checkpoints").glob("checkpoint-*/trainer_state.json"))
+
+
+def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, news_csvs, tiny_bert):
+    overrides = fixture_params(news_csvs, tiny_bert)
+    overrides["train"].update(
+        epochs=EPOCHS, batch_size=BATCH, save_steps=SAVE_STEPS, logging_steps=LOGGING_STEPS
+    )
+    project = make_project(tmp_path / "repo", overrides)
+    run(["dvc", "repro", "tokenize"], project)
+
+    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
+    training = subprocess.Popen(
+        ["dvc", "repro", "train"],
+        cwd=project,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while not checkpoints(project) and training.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(training.pid, signal.SIGKILL)
+    training.wait()
+    assert checkpoints(project), "training ended before its first checkpoint: test too fast"
+    assert not (project / "models/model").exists()
+
+    resumed_run = run(["dvc", "repro", "train"], project).stdout
+    assert "Resuming from models/checkpoints/checkpoint-" in resumed_run
+    step = int(resumed_run.split("Resuming from models/checkpoints/checkpoint-")[1].split()[0])
+    total_steps = EPOCHS * -(-432 // BATCH)
+    assert 0 < step < total_steps
+    assert not (project / "models/checkpoints").exists(), "a finished run leaves no checkpoints"
+    resumed = json.loads((project / "metrics/train.json").read_text())
+    # DVCLive history continues: every logged train loss from step 0, none twice
+    history = (project / "dvclive/train/plots/metrics/loss.tsv").read_text().splitlines()
+    assert len(history) - 1 == total_steps // LOGGING_STEPS
+
+    run(["dvc", "repro", "--force", "--single-item", "train"], project)
+    uninterrupted = json.loads((project / "metrics/train.json").read_text())
+    assert set(resumed["epochs"]) == set(uninterrupted["epochs"])
+    assert resumed["eval_accuracy"] == pytest.approx(uninterrupted["eval_accuracy"], abs=0.03)
+    assert resumed["eval_loss"] == pytest.approx(uninterrupted["eval_loss"], rel=0.05)
