@@ -182,3 +182,41 @@ def test_experiments_compare_in_exp_show_and_metrics_diff(project):
     assert params["train"]["learning_rate"] == pytest.approx(8e-3)
     diff = json.loads(run(["dvc", "metrics", "diff", "fast", "slow", "--json"], project).stdout)
     assert diff["metrics/transformer/test.json"]["loss"]["diff"] != 0
+
+
+def test_same_data_params_and_seed_give_identical_metrics(project):
+    def results() -> tuple[dict, dict]:
+        train = json.loads((project / "metrics/train.json").read_text())
+        for timing in ("train_runtime_s", "train_samples_per_second"):
+            train.pop(timing)
+        return train, json.loads((project / "metrics/transformer/test.json").read_text())
+
+    before = results()
+    assert repro(project, "--force", "--single-item", "train") == {"train"}
+    assert results() == before
+    # identical weights, byte for byte: evaluate's input did not change, so it does not rerun
+    assert repro(project) == set()
+
+
+def test_failed_stage_loses_nothing(project):
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "before a failing change", "--allow-empty"], project)
+    before = {name: digests(project / name) for name in ("data", "models")}
+    update_params(project, {"model": {"name": "./no/such/model"}})
+    failed = run(["dvc", "repro"], project, check=False)
+    assert failed.returncode != 0
+    assert "model.name './no/such/model' is neither an existing local directory" in failed.stderr
+    run(["git", "checkout", "params.yaml"], project)
+    run(["dvc", "checkout"], project)
+    assert {name: digests(project / name) for name in ("data", "models")} == before
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], project).stdout
+
+
+def test_outputs_hold_no_pickles(project):
+    pickles = [
+        path
+        for folder in ("data", "models", "metrics", "dvclive")
+        for path in (project / folder).rglob("*")
+        if path.suffix in {".bin", ".pt", ".pth", ".pkl", ".pickle", ".joblib"}
+    ]
+    assert pickles == []

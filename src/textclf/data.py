@@ -43,7 +43,7 @@ def read_raw_csv(path: str | Path, num_classes: int) -> pd.DataFrame:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise DataError(f"{path}:{line}: bytes that are not UTF-8 ({error.reason})") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[int, str, str]] = []
     try:
         for record in reader:
@@ -88,9 +88,12 @@ def split_validation(
     examples: pd.DataFrame, validation_size: float, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stratified train/validation split; both parts keep the raw file's row order."""
-    train, validation = train_test_split(
-        examples, test_size=validation_size, random_state=seed, stratify=examples["label"]
-    )
+    try:
+        train, validation = train_test_split(
+            examples, test_size=validation_size, random_state=seed, stratify=examples["label"]
+        )
+    except ValueError as error:  # e.g. a class with a single row cannot be stratified
+        raise DataError(f"cannot split {len(examples)} train rows by label: {error}") from None
     return train.sort_index(), validation.sort_index()
 
 

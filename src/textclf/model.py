@@ -38,21 +38,33 @@ def resolve_model_name(name: str) -> str:
     return name
 
 
+def from_pretrained(factory: type, name: str, **kwargs: object) -> object:
+    """`factory.from_pretrained` for the model that `model.name` names, failing in one line.
+
+    Weights load from safetensors only and remote code is never run (the default)."""
+    try:
+        return factory.from_pretrained(resolve_model_name(name), **kwargs)
+    except OSError as error:
+        reason = str(error).strip().splitlines()[0]
+        raise ParamsError(f"model.name {name!r} cannot be loaded: {reason}") from None
+
+
 def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
-    return AutoTokenizer.from_pretrained(resolve_model_name(name))
+    return from_pretrained(AutoTokenizer, name)
 
 
 def model_max_length(name: str, tokenizer: PreTrainedTokenizerBase) -> int:
     """The longest input the model accepts: tokenizers often report a huge placeholder."""
-    config = AutoConfig.from_pretrained(resolve_model_name(name))
+    config = from_pretrained(AutoConfig, name)
     positions = getattr(config, "max_position_embeddings", None)
     return min(tokenizer.model_max_length, positions or tokenizer.model_max_length)
 
 
 def load_model_for_training(name: str, classes: Sequence[str]) -> PreTrainedModel:
     """A pretrained encoder with a fresh classification head labelled with `classes`."""
-    return AutoModelForSequenceClassification.from_pretrained(
-        resolve_model_name(name),
+    return from_pretrained(
+        AutoModelForSequenceClassification,
+        name,
         num_labels=len(classes),
         id2label=dict(enumerate(classes)),
         label2id={label: index for index, label in enumerate(classes)},

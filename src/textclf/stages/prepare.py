@@ -17,7 +17,7 @@ from textclf.data import (
     to_examples,
     write_parquet,
 )
-from textclf.files import write_json
+from textclf.files import atomic_path, write_json
 from textclf.metrics import DATA_REPORT
 from textclf.params import load_params
 from textclf.stages import run
@@ -40,8 +40,9 @@ def main() -> None:
         "validation": cap_rows(validation, prepare.max_validation_rows, prepare.seed),
         "test": cap_rows(examples["test"], prepare.max_test_rows, prepare.seed),
     }
-    for name, frame in splits.items():
-        write_parquet(frame.reset_index(drop=True), PREPARED_DIR / f"{name}.parquet")
+    with atomic_path(PREPARED_DIR, directory=True) as output:
+        for name, frame in splits.items():
+            write_parquet(frame.reset_index(drop=True), output / f"{name}.parquet")
     write_json(DATA_REPORT, data_report(splits, classes, dropped))
 
 

@@ -1,0 +1,148 @@
+"""Bad input fails early, in one line naming what to fix, and writes no output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from fixtures import CLASSES, news_rows, write_news_csv
+from ruamel.yaml import YAML
+from transformers import BertConfig, BertModel
+
+from textclf.stages import prepare, run, tokenize
+
+GOOD_ROW = '"1","Title","Description"\n'
+
+
+def write_params(folder: Path, **sections: dict) -> None:
+    params = {"data": {"train_url": "x", "test_url": "y", "classes": CLASSES}, **sections}
+    yaml = YAML(typ="safe", pure=True)
+    with (folder / "params.yaml").open("w") as file:
+        yaml.dump(params, file)
+
+
+def run_stage(module, folder: Path, monkeypatch) -> str:
+    """Run a stage's main() in `folder`; return its one-line error."""
+    monkeypatch.chdir(folder)
+    with pytest.raises(SystemExit) as exit_info:
+        run(module.main)
+    message = str(exit_info.value.code)
+    assert message.startswith("error: ") and "\n" not in message
+    return message
+
+
+@pytest.fixture
+def raw_project(tmp_path) -> Path:
+    write_params(tmp_path)
+    write_news_csv(tmp_path / "data/raw/train.csv", news_rows(80, seed=0))
+    write_news_csv(tmp_path / "data/raw/test.csv", news_rows(20, seed=1))
+    return tmp_path
+
+
+BAD_TEST_CSVS = {
+    "missing file": (None, "data/raw/test.csv: file not found"),
+    "wrong column count": (GOOD_ROW + '"2","only a title"\n', "test.csv:2: expected 3 columns"),
+    "header row": ("label,title,description\n" + GOOD_ROW, "test.csv:1: label 'label' is not"),
+    "non-integer label": (GOOD_ROW * 3 + '"two","a","b"\n', "test.csv:4: label 'two' is not an"),
+    "label above range": (GOOD_ROW + '"5","a","b"\n', "test.csv:2: label 5 out of range 1..4"),
+    "label zero": ('"0","a","b"\n', "test.csv:1: label 0 out of range 1..4"),
+    "not utf-8": (
+        GOOD_ROW.encode() + b'"1","caf\xe9","b"\n',
+        "test.csv:2: bytes that are not UTF-8",
+    ),
+    "malformed quoting": (GOOD_ROW + '"1","a"x,"c"\n', "test.csv:2: malformed CSV"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_TEST_CSVS, ids=list(BAD_TEST_CSVS))
+def test_prepare_rejects_bad_csv_and_writes_nothing(raw_project, monkeypatch, case):
+    content, expected = BAD_TEST_CSVS[case]
+    path = raw_project / "data/raw/test.csv"
+    if content is None:
+        path.unlink()
+    else:
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    assert expected in run_stage(prepare, raw_project, monkeypatch)
+    assert not (raw_project / "data/prepared").exists()
+    assert not (raw_project / "metrics").exists()
+
+
+def test_prepare_drops_and_counts_rows_with_empty_text(raw_project, monkeypatch):
+    rows = news_rows(80, seed=0) + [(2, "", ""), (3, " ", "  ")]
+    write_news_csv(raw_project / "data/raw/train.csv", rows)
+    monkeypatch.chdir(raw_project)
+    prepare.main()
+    report = json.loads((raw_project / "metrics/data.json").read_text())
+    assert report["dropped"] == {"train_empty_text": 2, "test_empty_text": 0}
+    assert report["rows"]["train"] + report["rows"]["validation"] == 80
+    assert report["rows_per_class"]["test"] == {name: 5 for name in CLASSES}
+
+
+def test_bad_params_stop_a_stage_before_any_work(raw_project, monkeypatch):
+    write_params(raw_project, prepare={"validation_sise": 0.2})
+    message = run_stage(prepare, raw_project, monkeypatch)
+    assert "unknown key prepare.validation_sise" in message
+    assert not (raw_project / "data/prepared").exists()
+
+
+@pytest.fixture
+def prepared_project(raw_project, monkeypatch) -> Path:
+    monkeypatch.chdir(raw_project)
+    prepare.main()
+    return raw_project
+
+
+def test_tokenize_rejects_max_length_beyond_the_model(prepared_project, tiny_bert, monkeypatch):
+    write_params(prepared_project, model={"name": str(tiny_bert)}, tokenize={"max_length": 512})
+    message = run_stage(tokenize, prepared_project, monkeypatch)
+    assert "tokenize.max_length must be <= 128 for this model, got 512" in message
+    assert not (prepared_project / "data/tokenized").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("./no/such/model", "is neither an existing local directory nor a hub id"),
+        ("bad name!", "is neither an existing local directory nor a hub id"),
+    ],
+)
+def test_tokenize_rejects_bad_model_names(prepared_project, monkeypatch, name, expected):
+    write_params(prepared_project, model={"name": name})
+    assert expected in run_stage(tokenize, prepared_project, monkeypatch)
+    assert not (prepared_project / "data/tokenized").exists()
+
+
+def test_pickled_weights_are_refused(prepared_project, monkeypatch, tiny_bert):
+    from textclf.model import load_model_for_training
+    from textclf.params import ParamsError
+
+    folder = prepared_project / "pickled-model"
+    config = BertConfig(
+        vocab_size=50,
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=1,
+        intermediate_size=8,
+    )
+    config.save_pretrained(folder)
+    torch.save(BertModel(config).state_dict(), folder / "pytorch_model.bin")
+    with pytest.raises(ParamsError, match="cannot be loaded: .*model.safetensors"):
+        load_model_for_training(str(folder), CLASSES)
+
+
+def test_stage_error_is_one_line_on_stderr(raw_project):
+    (raw_project / "data/raw/train.csv").write_text('"9","a","b"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "textclf.stages.prepare"],
+        cwd=raw_project,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: data/raw/train.csv:1: label 9 out of range 1..4 (data.classes lists 4 classes)"
+    )
