@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -92,3 +94,20 @@ def make_project(folder: Path, overrides: dict) -> Path:
     run(["git", "add", "-A"], folder)
     run(["git", "commit", "-qm", "project"], folder)
     return folder
+
+
+def stages_run(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([\w-]+)'", output))
+
+
+def repro(project: Path, *args: str) -> set[str]:
+    """Run `dvc repro` and return the names of the stages that ran."""
+    return stages_run(run(["dvc", "repro", *args], project).stdout)
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.md5(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }

