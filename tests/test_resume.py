@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 from conftest import fixture_params, make_project, run
 
@@ -36,10 +37,15 @@ def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, news
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    training_process = psutil.Process(training.pid)
     deadline = time.monotonic() + 300
     while not checkpoints(project) and training.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    os.killpg(training.pid, signal.SIGKILL)
+    # the whole stage dies at once: dvc, torchrun and its worker (which has a session of its own)
+    tree = [training_process, *training_process.children(recursive=True)]
+    for process in tree:
+        process.send_signal(signal.SIGKILL)
+    psutil.wait_procs(tree, timeout=30)
     training.wait()
     assert checkpoints(project), "training ended before its first checkpoint: test too fast"
     assert not (project / "models/model").exists()

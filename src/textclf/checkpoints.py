@@ -26,11 +26,12 @@ def fingerprint(settings: dict, inputs: list[Path]) -> dict:
     return {"settings": settings, "inputs": digests}
 
 
-def resumable_checkpoint(folder: Path, expected: dict) -> Path | None:
+def resumable_checkpoint(folder: Path, expected: dict, prepare: bool = True) -> Path | None:
     """The newest complete checkpoint in `folder` written for `expected`, or None.
 
-    Checkpoints of another configuration are deleted, and `expected` is recorded, so the
-    folder only ever holds checkpoints this run may resume from.
+    With `prepare` (one process only, under torchrun rank 0), checkpoints of another
+    configuration are deleted and `expected` is recorded, so the folder only ever holds
+    checkpoints this run may resume from.
     """
     fingerprint_path = folder / FINGERPRINT_FILE
     if fingerprint_path.is_file() and json.loads(fingerprint_path.read_text()) == expected:
@@ -41,8 +42,9 @@ def resumable_checkpoint(folder: Path, expected: dict) -> Path | None:
         ]
         if complete:
             return max(complete, key=lambda path: int(CHECKPOINT_NAME.match(path.name)[1]))
-    discard(folder)
-    write_json(fingerprint_path, expected)
+    if prepare:
+        discard(folder)
+        write_json(fingerprint_path, expected)
     return None
 
 

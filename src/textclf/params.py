@@ -84,6 +84,7 @@ class TrainParams:
     sampling: str = "random"
     logging_steps: int = 25
     save_steps: int = 500
+    processes: int = 1
     report_to: list[str] = field(default_factory=lambda: ["dvclive"])
 
     def check(self) -> None:
@@ -92,6 +93,7 @@ class TrainParams:
         _check_positive("train.learning_rate", self.learning_rate)
         _check_positive("train.logging_steps", self.logging_steps)
         _check_positive("train.save_steps", self.save_steps)
+        _check_positive("train.processes", self.processes)
         if self.weight_decay < 0:
             raise ParamsError(f"train.weight_decay must be >= 0, got {self.weight_decay}")
         if not 0 <= self.warmup_ratio < 1:
