@@ -26,7 +26,7 @@ def checkpoint(tmp_path_factory, tiny_bert):
 
 def test_classify_matches_transformers_pipeline(checkpoint):
     """Length-sorted batching with padding must not change any answer."""
-    result = classify(TEXTS, str(checkpoint), batch_size=3)
+    result = classify(TEXTS, str(checkpoint), batch_size=3, precision="fp32")
     reference = pipeline("text-classification", model=str(checkpoint), device="cpu", top_k=None)
     for row, scores in zip(result.to_dict("records"), reference(TEXTS), strict=True):
         expected = {score["label"]: score["score"] for score in scores}
@@ -68,3 +68,10 @@ def test_cli_errors_are_one_line(tmp_path):
     source.write_text("headline\nabc\n")
     with pytest.raises(SystemExit, match="needs a 'text' column"):
         main(["--input", str(source)])
+
+
+def test_bf16_prediction_stays_close_to_fp32(checkpoint):
+    exact = classify(TEXTS, str(checkpoint), precision="fp32")
+    mixed = classify(TEXTS, str(checkpoint), precision="bf16")
+    columns = [f"p_{name}" for name in CLASSES]
+    assert np.allclose(exact[columns], mixed[columns], atol=0.03)

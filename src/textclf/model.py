@@ -89,6 +89,25 @@ def inference_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The mixed-precision dtype for `precision` on `device`; None means plain fp32.
+
+    `auto` takes bf16 where the hardware computes it natively (Ampere and newer GPUs, CPUs with
+    AMX), fp16 on older GPUs, and fp32 elsewhere, where emulated bf16 would be slower.
+    """
+    if precision == "fp32":
+        return None
+    if precision != "auto":
+        return {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if device.type == "cpu" and cpu_has_amx() else None
+
+
+def cpu_has_amx() -> bool:
+    return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
+
+
 def encode(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> list[list[int]]:
     return tokenizer(list(texts), truncation=True)["input_ids"]
 
@@ -99,6 +118,7 @@ def predict_proba(
     input_ids: Sequence[Sequence[int]],
     batch_size: int = 64,
     progress: bool = True,
+    precision: str = "auto",
 ) -> np.ndarray:
     """Class probabilities, one row per input, in input order.
 
@@ -109,7 +129,9 @@ def predict_proba(
     probabilities = np.zeros((len(input_ids), model.config.num_labels), dtype=np.float32)
     batches = range(0, len(order), batch_size)
     device = model.device
-    with torch.inference_mode():
+    dtype = autocast_dtype(precision, device)
+    autocast = torch.autocast(device.type, dtype=dtype, enabled=dtype is not None)
+    with torch.inference_mode(), autocast:
         for start in tqdm(batches, desc="predict", unit="batch", disable=not progress):
             rows = order[start : start + batch_size]
             batch = tokenizer.pad({"input_ids": [input_ids[i] for i in rows]}, return_tensors="pt")

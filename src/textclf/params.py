@@ -16,6 +16,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 PARAMS_FILE = "params.yaml"
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 class ParamsError(ValueError):
@@ -85,6 +86,7 @@ class TrainParams:
     logging_steps: int = 25
     save_steps: int = 500
     processes: int = 1
+    precision: str = "auto"
     report_to: list[str] = field(default_factory=lambda: ["dvclive"])
 
     def check(self) -> None:
@@ -94,6 +96,7 @@ class TrainParams:
         _check_positive("train.logging_steps", self.logging_steps)
         _check_positive("train.save_steps", self.save_steps)
         _check_positive("train.processes", self.processes)
+        _check_precision("train.precision", self.precision)
         if self.weight_decay < 0:
             raise ParamsError(f"train.weight_decay must be >= 0, got {self.weight_decay}")
         if not 0 <= self.warmup_ratio < 1:
@@ -107,9 +110,11 @@ class TrainParams:
 @dataclass(frozen=True)
 class EvaluateParams:
     batch_size: int = 64
+    precision: str = "auto"
 
     def check(self) -> None:
         _check_positive("evaluate.batch_size", self.batch_size)
+        _check_precision("evaluate.precision", self.precision)
 
 
 @dataclass(frozen=True)
@@ -222,3 +227,8 @@ def _check_positive(key: str, value: float | None, allow_none: bool = False) -> 
         return
     if value is None or value <= 0:
         raise ParamsError(f"{key} must be > 0, got {value}")
+
+
+def _check_precision(key: str, value: str) -> None:
+    if value not in PRECISIONS:
+        raise ParamsError(f"{key} must be one of {', '.join(PRECISIONS)}, got {value!r}")

@@ -18,16 +18,25 @@ import pandas as pd
 
 from textclf.data import join_text
 from textclf.model import MODEL_DIR, encode, load_classifier, predict_proba
+from textclf.params import PRECISIONS
 
 
 def classify(
-    texts: Sequence[str], model_dir: str = str(MODEL_DIR), batch_size: int = 64
+    texts: Sequence[str],
+    model_dir: str = str(MODEL_DIR),
+    batch_size: int = 64,
+    precision: str = "auto",
 ) -> pd.DataFrame:
     """One row per text: `predicted` label name and `p_<class>` probabilities."""
     model, tokenizer = load_classifier(model_dir)
     classes = [model.config.id2label[i] for i in range(model.config.num_labels)]
     probabilities = predict_proba(
-        model, tokenizer, encode(tokenizer, texts), batch_size, progress=len(texts) > batch_size
+        model,
+        tokenizer,
+        encode(tokenizer, texts),
+        batch_size,
+        progress=len(texts) > batch_size,
+        precision=precision,
     )
     result = pd.DataFrame({"predicted": [classes[i] for i in np.argmax(probabilities, axis=1)]})
     for index, name in enumerate(classes):
@@ -52,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--input", help="CSV file to classify (with a header row)")
     parser.add_argument("--output", help="where to write the labelled CSV (default: stdout)")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--precision", choices=PRECISIONS, default="auto", help="auto: bf16 where native"
+    )
     args = parser.parse_args(argv)
     if bool(args.texts) == bool(args.input):
         parser.error("give either texts or --input CSV")
@@ -59,11 +71,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.input:
             frame = pd.read_csv(args.input, dtype=str, keep_default_na=False)
             labelled = pd.concat(
-                [frame, classify(texts_from_csv(frame), args.model, args.batch_size)], axis=1
+                [
+                    frame,
+                    classify(texts_from_csv(frame), args.model, args.batch_size, args.precision),
+                ],
+                axis=1,
             )
             labelled.to_csv(args.output or sys.stdout, index=False)
             return
-        result = classify(args.texts, args.model, args.batch_size)
+        result = classify(args.texts, args.model, args.batch_size, args.precision)
     except FileNotFoundError as error:
         raise SystemExit(f"error: {error}") from None
     for text, (_, row) in zip(args.texts, result.iterrows(), strict=True):

@@ -21,6 +21,7 @@ from transformers import (
 )
 from transformers.integrations import DVCLiveCallback
 
+from textclf.model import autocast_dtype
 from textclf.params import TrainParams
 
 
@@ -33,7 +34,7 @@ def training_arguments(
     train: TrainParams, output_dir: str | Path, **overrides
 ) -> TrainingArguments:
     on_gpu = torch.cuda.is_available()
-    bf16 = on_gpu and torch.cuda.is_bf16_supported()
+    dtype = autocast_dtype(train.precision, torch.device("cuda" if on_gpu else "cpu"))
     settings = dict(
         output_dir=str(output_dir),
         seed=train.seed,
@@ -50,8 +51,9 @@ def training_arguments(
         save_total_limit=1,
         logging_steps=train.logging_steps,
         use_cpu=not on_gpu,  # also what makes torchrun's CPU processes one gloo group
-        bf16=bf16,
-        fp16=on_gpu and not bf16,
+        optim="adamw_torch_fused" if on_gpu else "adamw_torch",
+        bf16=dtype == torch.bfloat16,
+        fp16=dtype == torch.float16,
         tf32=(on_gpu and torch.cuda.get_device_capability()[0] >= 8) or None,  # Ampere+
         # DVCLive is added as an explicit callback writing to its own per-stage directory
         report_to=[name for name in train.report_to if name != "dvclive"] or "none",

@@ -18,8 +18,10 @@ def main() -> None:
     params = load_params()
     model, tokenizer = load_classifier(MODEL_DIR)
     tokenized = pq.read_table(TOKENIZED_DIR / "test.parquet", columns=["input_ids", "label"])
+    evaluate = params.evaluate
+    input_ids = tokenized.column("input_ids").to_pylist()
     probabilities = predict_proba(
-        model, tokenizer, tokenized.column("input_ids").to_pylist(), params.evaluate.batch_size
+        model, tokenizer, input_ids, evaluate.batch_size, precision=evaluate.precision
     )
     texts = pd.read_parquet(PREPARED_DIR / "test.parquet", columns=["text"])["text"]
     labels = tokenized.column("label").to_numpy()
