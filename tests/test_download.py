@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 import threading
@@ -86,3 +87,14 @@ def test_download_stage_error_is_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith("error: cannot read nowhere/train.csv")
+
+
+def test_atomic_outputs_get_the_usual_permissions(tmp_path):
+    with atomic_path(tmp_path / "out.txt") as temporary:
+        temporary.write_text("x")
+    with atomic_path(tmp_path / "folder", directory=True) as temporary:
+        (temporary / "inside.txt").write_text("x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o666 & ~mask
+    assert (tmp_path / "folder").stat().st_mode & 0o777 == 0o777 & ~mask

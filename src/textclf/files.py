@@ -39,7 +39,8 @@ def atomic_path(target: str | Path, directory: bool = False) -> Iterator[Path]:
         handle, name = tempfile.mkstemp(prefix=prefix, dir=target.parent)
         os.close(handle)
         temporary = Path(name)
-        temporary.chmod(0o666 & ~_umask())  # mkstemp's 0600 would make outputs private
+    # mkstemp/mkdtemp create 0600/0700: outputs get the usual permissions instead
+    temporary.chmod((0o777 if directory else 0o666) & ~_umask())
     try:
         yield temporary
         if directory and target.exists():

@@ -152,14 +152,6 @@ class Params:
     evaluate: EvaluateParams = field(default_factory=EvaluateParams)
     baseline: BaselineParams = field(default_factory=BaselineParams)
 
-    @property
-    def id2label(self) -> dict[int, str]:
-        return dict(enumerate(self.data.classes))
-
-    @property
-    def label2id(self) -> dict[str, int]:
-        return {name: index for index, name in enumerate(self.data.classes)}
-
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:
     """Read and validate params.yaml; raise ParamsError naming the first bad key."""
