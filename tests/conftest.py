@@ -111,3 +111,14 @@ def digests(folder: Path) -> dict[str, str]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
+
+
+def stage_error(stage: str, cwd: Path) -> str:
+    """Run `python -m textclf.stages.<stage>` expecting failure; return its one-line stderr."""
+    result = subprocess.run(
+        [sys.executable, "-m", f"textclf.stages.{stage}"], cwd=cwd, capture_output=True, text=True
+    )
+    assert result.returncode == 1, result.stderr
+    message = result.stderr.strip()
+    assert "\n" not in message, message
+    return message

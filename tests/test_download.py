@@ -1,10 +1,9 @@
 import os
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import stage_error
 
 from textclf.files import FetchError, atomic_path, fetch
 
@@ -78,15 +77,8 @@ def test_download_stage_error_is_one_line(tmp_path):
     (tmp_path / "params.yaml").write_text(
         "data: {train_url: nowhere/train.csv, test_url: t.csv, classes: [a, b]}\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "textclf.stages.download"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 1
-    assert result.stderr.strip().count("\n") == 0
-    assert result.stderr.startswith("error: cannot read nowhere/train.csv")
+    message = stage_error("download", tmp_path)
+    assert message.startswith("error: cannot read nowhere/train.csv")
 
 
 def test_atomic_outputs_get_the_usual_permissions(tmp_path):

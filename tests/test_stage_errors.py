@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import stage_error
 from fixtures import CLASSES, news_rows, write_news_csv
 from ruamel.yaml import YAML
 from transformers import BertConfig, BertModel
@@ -136,13 +135,6 @@ def test_pickled_weights_are_refused(prepared_project, monkeypatch, tiny_bert):
 
 def test_stage_error_is_one_line_on_stderr(raw_project):
     (raw_project / "data/raw/train.csv").write_text('"9","a","b"\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "textclf.stages.prepare"],
-        cwd=raw_project,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 1
-    assert result.stderr.strip() == (
+    assert stage_error("prepare", raw_project) == (
         "error: data/raw/train.csv:1: label 9 out of range 1..4 (data.classes lists 4 classes)"
     )
