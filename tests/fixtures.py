@@ -6,6 +6,7 @@ import csv
 import random
 from pathlib import Path
 
+import torch
 from tokenizers import BertWordPieceTokenizer
 from transformers import BertConfig, BertModel, BertTokenizerFast
 
@@ -84,6 +85,9 @@ def build_tiny_bert(directory: Path, texts: list[str]) -> Path:
         intermediate_size=64,
         max_position_embeddings=128,
     )
-    BertModel(config).save_pretrained(directory)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)  # the same "pretrained" weights in every test session
+        model = BertModel(config)
+    model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
