@@ -4,7 +4,7 @@ VENV ?= .venv
 # dvc runs stage commands (`python -m textclf.stages...`) through PATH: use the venv's python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup repro test lint
+.PHONY: setup repro test lint bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,3 +23,7 @@ lint: setup
 
 test: lint
 	pytest
+
+# speed benchmark on real AG News rows (see bench/README.md); writes bench/RESULTS.md
+bench: setup
+	python bench/speed.py --data ../shared/data/ag_news_mini --train-rows 1000 --test-rows 2000 --repeats 3 --int8
