@@ -41,7 +41,8 @@ def resolve_model_name(name: str) -> str:
 def from_pretrained(factory: type, name: str, **kwargs: object) -> object:
     """`factory.from_pretrained` for the model that `model.name` names, failing in one line.
 
-    Weights load from safetensors only and remote code is never run (the default)."""
+    Remote code is never run (`trust_remote_code` keeps its default, False); model loaders
+    here also pass `use_safetensors=True`, so pickled weights are refused."""
     try:
         return factory.from_pretrained(resolve_model_name(name), **kwargs)
     except OSError as error:
