@@ -5,10 +5,11 @@ side by side in one process, on the same model, rows and machine.
 
 (a) notebook: truncation at the model maximum, dynamic padding, batch 24, random order, fp32,
     evaluation each epoch, `Trainer.predict` for the test set;
-(b) repo: `textclf.training` with length-grouped batches of 24, a max length taken from the
-    token-length distribution and `precision: auto` (bf16 on CPUs with AMX, else fp32); test
-    prediction with `textclf.model.predict_proba` (length-sorted, `torch.inference_mode`,
-    `precision: auto`); with --int8 also fp32 prediction after dynamic int8 quantization.
+(b) repo: `textclf.training` with length-bucketed batches of 24 in random order, a max
+    length taken from the token-length distribution and `precision: auto` (bf16 on CPUs with
+    AMX, else fp32); test prediction with `textclf.model.predict_proba` (length-sorted,
+    `torch.inference_mode`, `precision: auto`); with --int8 also fp32 prediction after dynamic
+    int8 quantization.
 The CPU's speed drifts over minutes, so the sides run interleaved (a b a b ...) and ratios are
 medians of per-round ratios. Figures go to stdout and to bench/RESULTS.md.
 """
@@ -98,11 +99,12 @@ def train_and_predict(
                 disable_tqdm=True,
             )
         else:
-            params = TrainParams(epochs=1, batch_size=24, sampling="group_by_length", seed=seed)
+            params = TrainParams(epochs=1, batch_size=24, sampling="bucketed", seed=seed)
             args = training_arguments(
                 params, scratch, save_strategy="no", report_to="none", disable_tqdm=True
             )
-        trainer = make_trainer(model, tokenizer, args, train, validation)
+        sampling = "random" if side == "notebook" else "bucketed"
+        trainer = make_trainer(model, tokenizer, args, train, validation, sampling=sampling)
         with PeakMemory() as memory:
             metrics = trainer.train().metrics
         labels = np.array(test["label"])

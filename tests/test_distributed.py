@@ -10,7 +10,7 @@ from conftest import fixture_params, make_project, run
 
 def test_two_processes_train_one_model(tmp_path, news_csvs, tiny_bert):
     overrides = fixture_params(news_csvs, tiny_bert)
-    overrides["train"].update(processes=2, epochs=2)
+    overrides["train"].update(processes=2, epochs=2, sampling="bucketed")
     project = make_project(tmp_path / "repo", overrides)
     output = run(["dvc", "repro", "train"], project).stdout
 

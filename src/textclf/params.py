@@ -101,9 +101,10 @@ class TrainParams:
             raise ParamsError(f"train.weight_decay must be >= 0, got {self.weight_decay}")
         if not 0 <= self.warmup_ratio < 1:
             raise ParamsError(f"train.warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
-        if self.sampling not in ("random", "group_by_length"):
+        if self.sampling not in ("random", "group_by_length", "bucketed"):
             raise ParamsError(
-                f"train.sampling must be 'random' or 'group_by_length', got {self.sampling!r}"
+                f"train.sampling must be 'random', 'group_by_length' or 'bucketed', "
+                f"got {self.sampling!r}"
             )
 
 

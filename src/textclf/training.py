@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import datasets
 import numpy as np
 import torch
 from dvclive import Live
+from torch.utils.data import Sampler
 from transformers import (
     DataCollatorWithPadding,
     EvalPrediction,
@@ -44,7 +46,8 @@ def training_arguments(
         learning_rate=train.learning_rate,
         weight_decay=train.weight_decay,
         warmup_steps=train.warmup_ratio,
-        train_sampling_strategy=train.sampling,
+        # "bucketed" is this repository's sampler (see BucketedTrainer); the rest are HF's
+        train_sampling_strategy="random" if train.sampling == "bucketed" else train.sampling,
         eval_strategy="epoch",
         save_strategy="steps",
         save_steps=train.save_steps,
@@ -63,6 +66,54 @@ def training_arguments(
     return TrainingArguments(**{**settings, **overrides})
 
 
+class BucketedSampler(Sampler[int]):
+    """Batches of texts of similar length, in random order: little padding, like HF's
+    `group_by_length`, without its long-to-short order inside each mega-batch.
+
+    Each epoch, rows are shuffled (so equal lengths tie at random), sorted by length over the
+    whole set, cut into batches, and the batches shuffled, the longest kept first so that an
+    out-of-memory error shows at once. The order depends only on the seed and the epoch, so a
+    resumed run replays it.
+    """
+
+    def __init__(self, lengths: list[int], batch_size: int, seed: int):
+        self.lengths, self.batch_size, self.seed, self.epoch = lengths, batch_size, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __iter__(self) -> Iterator[int]:
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        shuffled = torch.randperm(len(self.lengths), generator=generator).tolist()
+        ordered = sorted(shuffled, key=lambda index: self.lengths[index], reverse=True)
+        batches = [
+            ordered[i : i + self.batch_size] for i in range(0, len(ordered), self.batch_size)
+        ]
+        rest = torch.randperm(len(batches) - 1, generator=generator).tolist()
+        for batch in [batches[0], *(batches[1 + i] for i in rest)]:
+            yield from batch
+
+
+class BucketedTrainer(Trainer):
+    """A Trainer that can draw training batches from a `BucketedSampler`."""
+
+    def __init__(self, *args, bucketed: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bucketed = bucketed
+
+    def _get_train_sampler(self, train_dataset=None):
+        if not self.bucketed:
+            return super()._get_train_sampler(train_dataset)
+        # the dataset passed in has lost its unused columns, `length` among them; rows are the same
+        lengths = self.train_dataset["length"]
+        # one bucket per global batch: every rank gets a share of similar length
+        batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
+        return BucketedSampler(lengths, batch * self.args.world_size, self.args.seed)
+
+
 def make_trainer(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -70,8 +121,11 @@ def make_trainer(
     train_dataset: datasets.Dataset,
     eval_dataset: datasets.Dataset,
     callbacks: list[TrainerCallback] | None = None,
+    sampling: str = "random",
 ) -> Trainer:
-    return Trainer(
+    """A Trainer for `args`; `sampling="bucketed"` draws batches from a `BucketedSampler`
+    (the other samplings are set in `args.train_sampling_strategy`)."""
+    return BucketedTrainer(
         model=model,
         args=args,
         train_dataset=train_dataset,
@@ -83,6 +137,7 @@ def make_trainer(
         ),
         compute_metrics=accuracy,
         callbacks=callbacks or [],
+        bucketed=sampling == "bucketed",
     )
 
 

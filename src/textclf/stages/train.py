@@ -54,6 +54,7 @@ def main() -> None:
         load_dataset(splits["train"]),
         load_dataset(splits["validation"]),
         callbacks if is_main_process() else [],
+        sampling=train.sampling,
     )
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     world = trainer.args.world_size
