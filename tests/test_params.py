@@ -47,7 +47,12 @@ def test_integers_are_accepted_for_floats():
         ("train", "batch_size", -4, "train.batch_size must be > 0"),
         ("train", "batch_size", 2.5, "train.batch_size must be int"),
         ("train", "epochs", 0, "train.epochs must be > 0"),
-        ("train", "sampling", "sorted", "train.sampling must be 'random' or 'group_by_length'"),
+        (
+            "train",
+            "sampling",
+            "sorted",
+            "train.sampling must be 'random', 'group_by_length' or 'bucketed'",
+        ),
         ("train", "learning_rte", 1e-4, "unknown key train.learning_rte"),
         ("prepare", "validation_size", 1.0, "prepare.validation_size must be between 0 and 1"),
         ("prepare", "validation_size", 0, "prepare.validation_size must be between 0 and 1"),
