@@ -34,7 +34,12 @@ import torch
 from transformers import AutoTokenizer, TrainingArguments, set_seed
 
 from textclf.data import cap_rows, read_raw_csv, split_validation, to_examples
-from textclf.model import autocast_dtype, load_model_for_training, predict_proba
+from textclf.model import (
+    autocast_dtype,
+    inference_device,
+    load_model_for_training,
+    predict_proba,
+)
 from textclf.params import TrainParams
 from textclf.training import make_trainer, training_arguments
 
@@ -230,8 +235,7 @@ def main() -> None:
     notebook_max_length = min(tokenizer.model_max_length, 512)
 
     sides = ["notebook", "repo"]
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    repo_dtype = autocast_dtype("auto", device)
+    repo_dtype = autocast_dtype("auto", inference_device())
     rounds = []
     for round_index in range(args.repeats):
         figures = {}
@@ -254,7 +258,10 @@ def main() -> None:
     flops_per_token = 6 * non_embedding_params(model_name)
     report = summarize(rounds, sides, peak, flops_per_token)
     overhead = repro_overhead()
-    text = render(args, report, repo_max_length, notebook_max_length, peak, overhead)
+    repo_precision = str(repo_dtype or "fp32").replace("torch.", "")
+    text = render(
+        args, report, repo_max_length, notebook_max_length, peak, overhead, repo_precision
+    )
     print(text)
     args.results.write_text(text, encoding="utf-8")
 
@@ -285,9 +292,7 @@ def summarize(rounds: list[dict], sides: list[str], peak: float, flops_per_token
     return report
 
 
-def render(args, report, repo_length, notebook_length, peak, overhead) -> str:
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    repo_precision = str(autocast_dtype("auto", device) or "fp32").replace("torch.", "")
+def render(args, report, repo_length, notebook_length, peak, overhead, repo_precision) -> str:
     sides = [side for side in report if not side.startswith("ceiling")]
     rows = [
         ("train samples/s", "train_samples_per_s", "{:.1f}"),

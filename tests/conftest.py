@@ -62,10 +62,13 @@ def update_params(project: Path, overrides: dict) -> None:
     yaml.dump(params, path)
 
 
+def command_env() -> dict[str, str]:
+    """This interpreter's environment first on PATH, so `dvc` and its stages use it."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
 def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """Run a command with this interpreter's environment first on PATH (as `dvc` stages see it)."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=cwd, env=command_env(), capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(
             f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 
 import psutil
 import pytest
-from conftest import fixture_params, make_project, run
+from conftest import command_env, fixture_params, make_project, run
 
 EPOCHS, BATCH, SAVE_STEPS, LOGGING_STEPS = 12, 16, 20, 5
 
@@ -28,11 +26,10 @@ def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, news
     project = make_project(tmp_path / "repo", overrides)
     run(["dvc", "repro", "tokenize"], project)
 
-    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
     training = subprocess.Popen(
         ["dvc", "repro", "train"],
         cwd=project,
-        env=env,
+        env=command_env(),
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

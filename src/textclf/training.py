@@ -23,7 +23,7 @@ from transformers import (
 )
 from transformers.integrations import DVCLiveCallback
 
-from textclf.model import autocast_dtype
+from textclf.model import autocast_dtype, inference_device
 from textclf.params import TrainParams
 
 
@@ -36,7 +36,7 @@ def training_arguments(
     train: TrainParams, output_dir: str | Path, **overrides
 ) -> TrainingArguments:
     on_gpu = torch.cuda.is_available()
-    dtype = autocast_dtype(train.precision, torch.device("cuda" if on_gpu else "cpu"))
+    dtype = autocast_dtype(train.precision, inference_device())
     settings = dict(
         output_dir=str(output_dir),
         seed=train.seed,
