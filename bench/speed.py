@@ -36,6 +36,7 @@ from transformers import AutoTokenizer, TrainingArguments, set_seed
 from textclf.data import cap_rows, read_raw_csv, split_validation, to_examples
 from textclf.model import (
     autocast_dtype,
+    cpu_has_amx,
     inference_device,
     load_model_for_training,
     predict_proba,
@@ -44,6 +45,17 @@ from textclf.params import TrainParams
 from textclf.training import make_trainer, training_arguments
 
 CLASSES = ["World", "Sports", "Business", "Sci/Tech"]
+
+
+def cpu_model() -> str:
+    """The CPU's model name, as /proc/cpuinfo gives it (platform.processor() is often empty)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def minilm_dir() -> str:
@@ -80,7 +92,14 @@ def encode(tokenizer, frame, max_length: int) -> datasets.Dataset:
 
 
 def train_and_predict(
-    side: str, model_name: str, tokenizer, splits: dict, max_length: int, seed: int, int8: bool
+    side: str,
+    model_name: str,
+    tokenizer,
+    splits: dict,
+    max_length: int,
+    seed: int,
+    int8: bool,
+    precision: str = "auto",
 ) -> dict:
     """Train one epoch and predict the test split; return the figures of one side."""
     train, validation, test = (encode(tokenizer, splits[n], max_length) for n in splits)
@@ -104,7 +123,9 @@ def train_and_predict(
                 disable_tqdm=True,
             )
         else:
-            params = TrainParams(epochs=1, batch_size=24, sampling="bucketed", seed=seed)
+            params = TrainParams(
+                epochs=1, batch_size=24, sampling="bucketed", seed=seed, precision=precision
+            )
             args = training_arguments(
                 params, scratch, save_strategy="no", report_to="none", disable_tqdm=True
             )
@@ -126,7 +147,13 @@ def train_and_predict(
             # as evaluate loads it from disk: without the Trainer's autocast wrapper
             model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
             seconds, probabilities = timed(
-                predict_proba, model.eval(), tokenizer, test["input_ids"], 64, progress=False
+                predict_proba,
+                model.eval(),
+                tokenizer,
+                test["input_ids"],
+                64,
+                progress=False,
+                precision=precision,
             )
             if int8:
                 quantized = torch.ao.quantization.quantize_dynamic(
@@ -216,6 +243,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--int8", action="store_true", help="also measure int8 prediction")
     parser.add_argument("--seed", type=int, default=42, help="round r trains with seed + r")
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16"],
+        help="the repo side's precision (auto: bf16 where native; fp32 for a like-for-like row)",
+    )
     parser.add_argument("--results", default=Path(__file__).parent / "RESULTS.md", type=Path)
     args = parser.parse_args()
     model_name = args.model or minilm_dir()
@@ -235,14 +268,21 @@ def main() -> None:
     notebook_max_length = min(tokenizer.model_max_length, 512)
 
     sides = ["notebook", "repo"]
-    repo_dtype = autocast_dtype("auto", inference_device())
+    repo_dtype = autocast_dtype(args.precision, inference_device())
     rounds = []
     for round_index in range(args.repeats):
         figures = {}
         for side in sides:
             length = notebook_max_length if side == "notebook" else repo_max_length
             figures[side] = train_and_predict(
-                side, model_name, tokenizer, splits, length, args.seed + round_index, args.int8
+                side,
+                model_name,
+                tokenizer,
+                splits,
+                length,
+                args.seed + round_index,
+                args.int8,
+                args.precision,
             )
             print(f"round {round_index + 1} {side}: {figures[side]}", flush=True)
         figures["ceiling"] = bare_step_ceiling(model_name, None)
@@ -318,7 +358,8 @@ def render(args, report, repo_length, notebook_length, peak, overhead, repo_prec
         "",
         f"Command: `python bench/speed.py {' '.join(sys.argv[1:])}`",
         "",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Machine: {cpu_model()} ({platform.machine()}, AMX: "
+        f"{'yes' if cpu_has_amx() else 'no'}), {os.cpu_count()} cores, "
         f"torch {torch.__version__} ({torch.get_num_threads()} threads), "
         f"{'GPU ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU only'}; "
         f"measured fp32 matmul peak {peak / 1e9:.1f} GFLOP/s.",
@@ -327,7 +368,8 @@ def render(args, report, repo_length, notebook_length, peak, overhead, repo_prec
         f"{args.train_rows} train rows, {args.test_rows} test rows of {args.data}, 1 epoch, "
         f"{args.repeats} interleaved rounds, round r with seed {args.seed} + r for both sides "
         "(medians; ratios are medians of per-round ratios). "
-        f"Max length: notebook {notebook_length}, repo {repo_length} (99.5th percentile).",
+        f"Max length: notebook {notebook_length}, repo {repo_length} (99.5th percentile). "
+        f"Precision: notebook fp32, repo {repo_precision} (`--precision {args.precision}`).",
         "",
         "| figure | " + " | ".join(sides) + " |",
         "| --- |" + " --- |" * len(sides),

@@ -19,21 +19,33 @@ def test_fetch_copies_local_paths_and_file_urls(tmp_path):
 
 @pytest.mark.parametrize("source", ["missing.csv", "http://127.0.0.1:9/train.csv"])
 def test_unreachable_source_says_how_to_go_offline_and_writes_nothing(tmp_path, source):
-    with pytest.raises(FetchError, match=r"point data.test_url in params.yaml at a local CSV"):
+    with pytest.raises(FetchError, match=r"point data.test_url in params.yaml at a local file"):
         fetch(source, tmp_path / "raw/test.csv", "data.test_url")
     assert list(tmp_path.rglob("*")) == []
 
 
 class CsvHandler(BaseHTTPRequestHandler):
-    """Serves /full.csv whole, and /cut.csv announcing more bytes than it sends."""
+    """Serves /full.csv whole, /cut.csv announcing more bytes than it sends, /chunked-cut.csv
+    as chunks that stop before the last one, /no-length.csv without any length."""
 
     BODY = b'"1","a","b"\n' * 1000
+    protocol_version = "HTTP/1.1"
 
     def do_GET(self):
         self.send_response(200)
-        self.send_header("Content-Length", str(len(self.BODY)))
-        self.end_headers()
-        self.wfile.write(self.BODY if self.path == "/full.csv" else self.BODY[:100])
+        if self.path == "/chunked-cut.csv":
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"%x\r\n%s\r\n" % (100, self.BODY[:100]))
+        elif self.path == "/no-length.csv":
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(self.BODY)
+        else:
+            self.send_header("Content-Length", str(len(self.BODY)))
+            self.end_headers()
+            self.wfile.write(self.BODY if self.path == "/full.csv" else self.BODY[:100])
+        self.close_connection = True
 
     def log_message(self, *args):
         pass
@@ -90,3 +102,32 @@ def test_atomic_outputs_get_the_usual_permissions(tmp_path):
     os.umask(mask)
     assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o666 & ~mask
     assert (tmp_path / "folder").stat().st_mode & 0o777 == 0o777 & ~mask
+
+
+def test_chunked_download_that_stops_early_is_an_error(tmp_path, http_server):
+    with pytest.raises(FetchError, match="download of .*chunked-cut.csv interrupted"):
+        fetch(f"{http_server}/chunked-cut.csv", tmp_path / "train.csv", "data.train_url")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_download_without_a_length_warns_that_it_cannot_be_checked(tmp_path, http_server, capsys):
+    fetch(f"{http_server}/no-length.csv", tmp_path / "train.csv", "data.train_url")
+    assert (tmp_path / "train.csv").read_bytes() == CsvHandler.BODY
+    assert "no-length.csv sent no length" in capsys.readouterr().err
+
+
+def test_passwords_in_urls_are_not_echoed(tmp_path):
+    with pytest.raises(FetchError) as error:
+        fetch("http://alice:s3cret@127.0.0.1:9/t.csv", tmp_path / "t.csv", "data.train_url")
+    assert "s3cret" not in str(error.value)
+    assert "http://alice:***@127.0.0.1:9/t.csv" in str(error.value)
+
+
+def test_symlink_loop_is_a_one_line_error(tmp_path):
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)
+    (tmp_path / "params.yaml").write_text(
+        "data: {train_url: loop.csv, test_url: t.csv, classes: [a, b]}\n"
+    )
+    assert stage_error("download", tmp_path).startswith("error: cannot read loop.csv")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["loop.csv", "params.yaml"]

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from pathlib import Path
 
+import pandas as pd
 import pytest
-from conftest import digests, fixture_params, make_project, repro, run, update_params
+from conftest import (
+    digests,
+    fixture_params,
+    make_project,
+    repro,
+    run,
+    stages_run,
+    update_params,
+)
 from fixtures import CLASSES
 from transformers import pipeline
 
+ROOT = Path(__file__).resolve().parents[1]
 SPLITS = ("train", "validation", "test")
 STAGES = {"download", "prepare", "tokenize", "train", "evaluate", "baseline"}
 RESULT_FILES = (
@@ -19,7 +31,7 @@ RESULT_FILES = (
     "predictions.csv",
     "confusion_matrix.png",
 )
-TEST_METRIC_KEYS = {"accuracy", "loss", "f1_macro", "f1_weighted", "per_class"}
+TEST_METRIC_KEYS = {"accuracy", "loss", "f1_macro", "f1_weighted"}
 TRAIN_METRIC_KEYS = {
     "train_loss",
     "eval_loss",
@@ -60,17 +72,34 @@ def test_every_declared_output_exists(project):
 def test_metrics_have_documented_keys_and_beat_chance(project):
     test = json.loads((project / "metrics/transformer/test.json").read_text())
     assert set(test) == TEST_METRIC_KEYS
-    assert set(test["per_class"]) == set(CLASSES)
-    assert set(test["per_class"]["World"]) == {"precision", "recall", "f1", "support"}
     assert test["accuracy"] > 0.6, test  # 4 balanced classes: chance is 0.25
+    per_class = pd.read_csv(project / "metrics/transformer/per_class.csv")
+    assert per_class["class"].tolist() == CLASSES
+    assert set(per_class.columns) == {"class", "precision", "recall", "f1", "support"}
+    assert per_class["support"].sum() == 120
     train = json.loads((project / "metrics/train.json").read_text())
     assert set(train) == TRAIN_METRIC_KEYS
     assert set(train["epochs"]) == {"epoch_1", "epoch_2", "epoch_3"}
     data = json.loads((project / "metrics/data.json").read_text())
     assert data["rows"] == {"train": 432, "validation": 48, "test": 120}
-    shown = run(["dvc", "metrics", "show", "--json"], project).stdout
-    assert "per_class.Sci/Tech.f1" in run(["dvc", "metrics", "show"], project).stdout
-    assert json.loads(shown)  # parseable, every metrics file declared
+    shown = json.loads(run(["dvc", "metrics", "show", "--json"], project).stdout)
+    files = next(iter(shown.values()))["data"]
+    assert set(files) == {
+        "metrics/data.json",
+        "metrics/train.json",
+        "metrics/transformer/test.json",
+        "metrics/baseline/test.json",
+    }
+
+
+def test_training_curves_have_a_point_per_logging_step_on_the_step_axis(project):
+    """27 steps per epoch, 3 epochs, a log every 10 steps: the first and last steps count too."""
+    curves = project / "dvclive/train/plots/metrics"
+    loss = pd.read_csv(curves / "loss.tsv", sep="\t")
+    assert loss["step"].tolist() == [1, 10, 20, 30, 40, 50, 60, 70, 80, 81]
+    evaluation = pd.read_csv(curves / "eval/loss.tsv", sep="\t")
+    assert evaluation["step"].tolist() == [27, 54, 81]
+    assert not (project / "dvclive/train/params.yaml").exists(), "params live in params.yaml"
 
 
 def test_checkpoint_answers_with_class_names_in_transformers_pipeline(project):
@@ -103,6 +132,20 @@ def test_repro_reruns_only_what_changed(project):
     run(["git", "commit", "-qam", "stronger baseline regularization"], project)
 
 
+def test_run_cache_restores_train_evaluate_and_baseline(project):
+    """A param changed and set back: every stage comes back from the run-cache, none reruns."""
+    before = {name: digests(project / name) for name in ("models", "metrics", "dvclive")}
+    update_params(project, {"train": {"learning_rate": 1e-3}, "baseline": {"C": 3.0}})
+    assert repro(project) == {"train", "evaluate", "baseline"}
+    run(["git", "checkout", "params.yaml"], project)
+    output = run(["dvc", "repro"], project).stdout
+    assert stages_run(output) == set(), output
+    for stage in ("train", "evaluate", "baseline"):
+        assert f"Stage '{stage}' is cached - skipping run" in output
+    assert {name: digests(project / name) for name in before} == before
+    assert run(["git", "status", "--porcelain"], project).stdout == ""
+
+
 def test_data_stages_are_byte_deterministic(project):
     before = {name: digests(project / "data" / name) for name in ("prepared", "tokenized")}
     assert repro(project, "--force", "--single-item", "prepare") == {"prepare"}
@@ -116,7 +159,12 @@ def test_baseline_has_evaluate_keys_and_beats_chance(project):
     baseline = json.loads((project / "metrics/baseline/test.json").read_text())
     transformer = json.loads((project / "metrics/transformer/test.json").read_text())
     assert set(baseline) == set(transformer)
-    assert set(baseline["per_class"]) == set(transformer["per_class"])
+    per_class = [
+        pd.read_csv(project / f"metrics/{model}/per_class.csv")
+        for model in ("baseline", "transformer")
+    ]
+    assert per_class[0].columns.tolist() == per_class[1].columns.tolist()
+    assert per_class[0]["class"].tolist() == per_class[1]["class"].tolist() == CLASSES
     assert baseline["accuracy"] > 0.5, baseline
     shown = json.loads(run(["dvc", "metrics", "show", "--json"], project).stdout)
     files = next(iter(shown.values()))["data"]
@@ -166,6 +214,18 @@ def test_experiments_compare_in_exp_show_and_metrics_diff(project):
     assert diff["metrics/transformer/test.json"]["loss"]["diff"] != 0
 
 
+def test_readme_exp_show_command_gives_a_readable_table(project):
+    """The README's `dvc exp show` command: the changed params and headline metrics only."""
+    readme = (ROOT / "README.md").read_text()
+    command = re.search(r"^(dvc exp show --only-changed [^\n#]*?)\s*(#|$)", readme, re.M)[1]
+    table = run([*shlex.split(command), "--csv"], project).stdout.splitlines()
+    columns = table[0].split(",")
+    assert len(columns) <= 15, columns
+    assert "train.learning_rate" in columns
+    assert "metrics/transformer/test.json:accuracy" in columns
+    assert {"fast", "slow"} <= {row.split(",")[0] for row in table[1:]}
+
+
 def test_same_data_params_and_seed_give_identical_metrics(project):
     def results() -> tuple[dict, dict]:
         train = json.loads((project / "metrics/train.json").read_text())
@@ -180,17 +240,25 @@ def test_same_data_params_and_seed_give_identical_metrics(project):
     assert repro(project) == set()
 
 
-def test_failed_stage_loses_nothing(project):
+def test_readme_recovery_recipe_restores_the_last_commit_after_a_failed_repro(project):
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "before a failing change", "--allow-empty"], project)
-    before = {name: digests(project / name) for name in ("data", "models")}
-    update_params(project, {"model": {"name": "./no/such/model"}})
+    before = {name: digests(project / name) for name in ("data", "models", "metrics")}
+    # prepare and tokenize rerun (dvc.lock changes); train fails after DVC removed its outputs
+    update_params(
+        project, {"prepare": {"max_test_rows": 60}, "train": {"learning_rate": float("inf")}}
+    )
     failed = run(["dvc", "repro"], project, check=False)
     assert failed.returncode != 0
-    assert "model.name './no/such/model' is neither an existing local directory" in failed.stderr
-    run(["git", "checkout", "params.yaml"], project)
-    run(["dvc", "checkout"], project)
-    assert {name: digests(project / name) for name in ("data", "models")} == before
+    assert "train.learning_rate must be a finite number, got inf" in failed.stderr
+    assert run(["git", "status", "--porcelain"], project).stdout != ""
+
+    readme = (ROOT / "README.md").read_text()
+    recipe = re.search(r"^(git checkout HEAD -- [^\n]*&& dvc checkout[^\n]*)$", readme, re.M)[1]
+    for command in recipe.split(" && "):
+        run(shlex.split(command), project)
+    assert {name: digests(project / name) for name in before} == before
+    assert run(["git", "status", "--porcelain"], project).stdout == ""
     assert "Data and pipelines are up to date" in run(["dvc", "status"], project).stdout
 
 

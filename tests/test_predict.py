@@ -1,3 +1,8 @@
+import resource
+import signal
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -66,8 +71,83 @@ def test_cli_errors_are_one_line(tmp_path):
         main(["--model", str(tmp_path), "some text"])
     source = tmp_path / "in.csv"
     source.write_text("headline\nabc\n")
-    with pytest.raises(SystemExit, match="needs a 'text' column"):
+    with pytest.raises(SystemExit, match="in.csv needs a 'text' column.*has: headline"):
         main(["--input", str(source)])
+
+
+BAD_INPUTS = {
+    "missing file": (None, "missing.csv: file not found"),
+    "empty file": (b"", "in.csv: empty file"),
+    "header only": (b"id,text\n", "in.csv: no rows below the header"),
+    "latin-1": (b"id,text\n1,ok\n2,caf\xe9\n", "in.csv:3: bytes that are not UTF-8"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))
+def test_bad_input_csv_is_one_line_and_writes_nothing(checkpoint, tmp_path, case, capsys):
+    content, expected = BAD_INPUTS[case]
+    source = tmp_path / ("missing.csv" if content is None else "in.csv")
+    if content is not None:
+        source.write_bytes(content)
+    output = tmp_path / "out.csv"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--model", str(checkpoint), "--input", str(source), "--output", str(output)])
+    message = str(exit_info.value.code)
+    assert message.startswith("error: ") and expected in message and "\n" not in message
+    assert not output.exists()
+
+
+BAD_FLAGS = {
+    "negative batch size": (["--batch-size", "-1"], "--batch-size: must be a positive integer"),
+    "zero batch size": (["--batch-size", "0"], "--batch-size: must be a positive integer"),
+    "unknown precision": (["--precision", "fp8"], "--precision: invalid choice"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FLAGS, ids=list(BAD_FLAGS))
+def test_bad_flags_are_one_line(checkpoint, case, capsys):
+    flags, expected = BAD_FLAGS[case]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--model", str(checkpoint), *flags, "some text"])
+    assert exit_info.value.code == 2
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("error: ") and expected in stderr and stderr.count("\n") == 1
+
+
+def test_output_in_a_missing_folder_is_an_error_before_any_work(checkpoint, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("text\nStocks rally\n")
+    target = tmp_path / "no/such/folder/out.csv"
+    with pytest.raises(SystemExit, match=r"^error: .*out.csv: the folder .* does not exist$"):
+        main(["--model", str(checkpoint), "--input", str(source), "--output", str(target)])
+
+
+def test_output_may_replace_the_input_and_a_failed_write_keeps_it(checkpoint, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("text\nStocks rally\nGoal in extra time\n")
+    main(["--model", str(checkpoint), "--input", str(source), "--output", str(source)])
+    labelled = pd.read_csv(source)
+    assert labelled["text"].tolist() == ["Stocks rally", "Goal in extra time"]
+    assert "predicted" in labelled
+    # a write that fails midway (file size limit: EFBIG, as on a full disk) keeps the input whole
+    source.write_text("text\n" + "Stocks rally on strong earnings\n" * 300)
+    before = source.read_bytes()
+
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    command = [sys.executable, "-m", "textclf.predict", "--model", str(checkpoint)]
+    failed = subprocess.run(
+        [*command, "--input", str(source), "--output", str(source)],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit_file_size,
+    )
+    assert failed.returncode == 1
+    assert failed.stderr.strip().splitlines()[-1].startswith(f"error: {source}: cannot write")
+    assert source.read_bytes() == before
+    assert list(tmp_path.glob(".in.csv.tmp-*")) == []
 
 
 def test_bf16_prediction_stays_close_to_fp32(checkpoint):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from transformers import BertConfig, BertModel
 
 from textclf.stages import prepare, run, tokenize
 
+ROOT = Path(__file__).resolve().parents[1]
 GOOD_ROW = '"1","Title","Description"\n'
 
 
@@ -138,3 +142,113 @@ def test_stage_error_is_one_line_on_stderr(raw_project):
     assert stage_error("prepare", raw_project) == (
         "error: data/raw/train.csv:1: label 9 out of range 1..4 (data.classes lists 4 classes)"
     )
+
+
+PARAMS_TEXT = """data:
+  train_url: x
+  test_url: y
+  classes: [World, Sports, Business, Sci/Tech]
+train:
+  learning_rate: 5.0e-05
+  weight_decay: 0.01
+  processes: 1
+"""
+BOMB = "data:\n  a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"  {name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+)
+BAD_PARAMS = {
+    "inf learning rate": (
+        ("learning_rate: 5.0e-05", "learning_rate: .inf"),
+        "error: params.yaml:6: train.learning_rate must be a finite number, got inf",
+    ),
+    "nan weight decay": (
+        ("weight_decay: 0.01", "weight_decay: .nan"),
+        "error: params.yaml:7: train.weight_decay must be a finite number, got nan",
+    ),
+    "shell in processes": (
+        ("processes: 1", "processes: '1; touch hacked; #'"),
+        "error: params.yaml:8: train.processes must be int, got '1; touch hacked; #'",
+    ),
+    "fractional processes": (
+        ("processes: 1", "processes: 1.5"),
+        "error: params.yaml:8: train.processes must be int, got 1.5",
+    ),
+    "duplicate key": (
+        ("processes: 1", "processes: 1\n  processes: 2"),
+        'error: params.yaml:9: found duplicate key "processes"',
+    ),
+    "yaml syntax": (
+        ("processes: 1", "processes: [1"),
+        "error: params.yaml:9: expected ',' or ']'",
+    ),
+    "alias bomb": (
+        ("  classes: [World, Sports, Business, Sci/Tech]\n", BOMB.removeprefix("data:\n")),
+        "error: params.yaml:",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_PARAMS, ids=list(BAD_PARAMS))
+def test_bad_params_file_gives_one_line_naming_file_line_and_key(tmp_path, case):
+    (old, new), expected = BAD_PARAMS[case]
+    (tmp_path / "params.yaml").write_text(PARAMS_TEXT.replace(old, new))
+    message = stage_error("train", tmp_path)  # the launcher: never runs torchrun or a shell
+    assert message.startswith(expected), message
+    assert len(message) < 300
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["params.yaml"]
+
+
+BAD_LABELS = {"double minus": "--1", "superscript": "²", "arabic-indic digit": "٣", "empty": ""}
+
+
+@pytest.mark.parametrize("case", BAD_LABELS, ids=list(BAD_LABELS))
+def test_labels_must_be_ascii_integers(raw_project, case):
+    label = BAD_LABELS[case]
+    (raw_project / "data/raw/test.csv").write_text(GOOD_ROW + f'"{label}","a","b"\n')
+    assert stage_error("prepare", raw_project) == (
+        f"error: data/raw/test.csv:2: label {label!r} is not an integer"
+    )
+    assert not (raw_project / "data/prepared").exists()
+
+
+GOOD_CSV_SHAPES = {
+    "byte-order mark": "\ufeff" + GOOD_ROW * 20,
+    "trailing blank line": GOOD_ROW * 20 + "\n",
+    "field over 128 KiB": GOOD_ROW * 19 + f'"2","{"x" * 200_000}","b"\n',
+}
+
+
+@pytest.mark.parametrize("case", GOOD_CSV_SHAPES, ids=list(GOOD_CSV_SHAPES))
+def test_ordinary_csv_shapes_are_accepted(raw_project, monkeypatch, case):
+    (raw_project / "data/raw/test.csv").write_text(GOOD_CSV_SHAPES[case], encoding="utf-8")
+    monkeypatch.chdir(raw_project)
+    prepare.main()
+    assert json.loads((raw_project / "metrics/data.json").read_text())["rows"]["test"] == 20
+
+
+def test_temporaries_of_killed_stages_are_removed_by_the_next_run(raw_project, monkeypatch):
+    stale = raw_project / "data/.prepared.tmp-999999999-abc"  # no such process
+    (stale / "part").mkdir(parents=True)
+    live = raw_project / f"data/.prepared.tmp-{os.getpid()}-def"  # a run still going
+    live.mkdir()
+    monkeypatch.chdir(raw_project)
+    prepare.main()
+    assert not stale.exists() and live.exists()
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "--no-index", str(stale.relative_to(raw_project))],
+        cwd=ROOT,
+    )
+    assert ignored.returncode == 0, "git must ignore stage temporaries"
+
+
+def test_model_directory_without_weights_is_one_line(prepared_project, tiny_bert, monkeypatch):
+    folder = prepared_project / "no-weights"
+    shutil.copytree(tiny_bert, folder, ignore=shutil.ignore_patterns("*.safetensors"))
+    from textclf.model import CheckpointError, load_classifier, load_model_for_training
+    from textclf.params import ParamsError
+
+    with pytest.raises(ParamsError, match="cannot be loaded: .*model.safetensors"):
+        load_model_for_training(str(folder), CLASSES)
+    with pytest.raises(CheckpointError, match="no-weights: incomplete checkpoint"):
+        load_classifier(folder)

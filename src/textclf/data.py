@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import sys
 from pathlib import Path
 
 import datasets
@@ -12,9 +14,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.model_selection import train_test_split
 
+from textclf.errors import UserError
 from textclf.files import atomic_path
 
 RAW_COLUMNS = ("label", "title", "description")
+INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")  # ASCII digits only: int() also takes '٣'
 SPLITS = ("train", "validation", "test")
 
 # Stage outputs, as declared in dvc.yaml (paths relative to the repository root).
@@ -24,7 +28,7 @@ TOKENIZED_DIR = Path("data/tokenized")
 TOKENIZER_DIR = TOKENIZED_DIR / "tokenizer"
 
 
-class DataError(ValueError):
+class DataError(UserError, ValueError):
     """A raw CSV cannot be used as it is; the message names the file and, where known, the line."""
 
 
@@ -39,14 +43,18 @@ def read_raw_csv(path: str | Path, num_classes: int) -> pd.DataFrame:
         raise DataError(f"{path}: file not found")
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark is not part of the first label
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise DataError(f"{path}:{line}: bytes that are not UTF-8 ({error.reason})") from None
+    # a field may hold a whole article: lift the csv module's 128 KiB default
+    csv.field_size_limit(sys.maxsize)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[int, str, str]] = []
     try:
         for record in reader:
+            if not record:  # a blank line, e.g. at the end of the file
+                continue
             rows.append(_parse_record(record, path, reader.line_num, num_classes))
     except csv.Error as error:
         raise DataError(f"{path}:{reader.line_num}: malformed CSV ({error})") from None
@@ -61,7 +69,7 @@ def _parse_record(record: list[str], path: Path, line: int, num_classes: int) ->
             f"{path}:{line}: expected 3 columns (label,title,description), got {len(record)}"
         )
     label, title, description = record
-    if not label.strip().lstrip("-").isdigit():
+    if not INTEGER.fullmatch(label):
         hint = " (a header row? raw CSVs have none)" if line == 1 else ""
         raise DataError(f"{path}:{line}: label {label!r} is not an integer{hint}")
     value = int(label)

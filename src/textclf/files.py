@@ -10,8 +10,10 @@ import http.client
 import json
 import os
 import shutil
+import sys
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,10 +22,12 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from textclf.errors import UserError
+
 CHUNK_SIZE = 1 << 20
 
 
-class FetchError(RuntimeError):
+class FetchError(UserError, RuntimeError):
     """A raw-data source cannot be read; the message says which param points at it."""
 
 
@@ -32,7 +36,8 @@ def atomic_path(target: str | Path, directory: bool = False) -> Iterator[Path]:
     """Yield a temporary sibling of `target`; move it onto `target` only if the block succeeds."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{target.name}.tmp-"
+    remove_stale_temporaries(target)
+    prefix = f".{target.name}.tmp-{os.getpid()}-"
     if directory:
         temporary = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
     else:
@@ -53,6 +58,28 @@ def atomic_path(target: str | Path, directory: bool = False) -> Iterator[Path]:
             temporary.unlink()
 
 
+def remove_stale_temporaries(target: Path) -> None:
+    """Delete temporaries of `target` left by killed processes (the PID in the name is gone)."""
+    for stale in target.parent.glob(f".{target.name}.tmp-*"):
+        pid = stale.name.removeprefix(f".{target.name}.tmp-").split("-")[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -60,8 +87,10 @@ def _umask() -> int:
 
 
 def write_json(path: str | Path, data: Any) -> None:
+    # allow_nan=False: a NaN would make the file invalid JSON for `dvc metrics`
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
     with atomic_path(path) as temporary:
-        temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        temporary.write_text(text, encoding="utf-8")
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -73,7 +102,16 @@ def to_url(source: str) -> str:
     """A URL for `source`: http(s) and file:// URLs pass through, paths become file:// URLs."""
     if "://" in source:
         return source
-    return Path(source).expanduser().resolve().as_uri()
+    return Path(os.path.abspath(Path(source).expanduser())).as_uri()
+
+
+def redact(source: str) -> str:
+    """`source` with any password in the URL replaced, for messages."""
+    parts = urllib.parse.urlsplit(source)
+    if parts.password is None:
+        return source
+    host = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def fetch(source: str, target: str | Path, param_key: str) -> None:
@@ -81,16 +119,23 @@ def fetch(source: str, target: str | Path, param_key: str) -> None:
 
     Raises FetchError with a one-line message naming `param_key` when the source is unreachable.
     """
-    url = to_url(source)
+    shown = redact(source)
     try:
-        response = urllib.request.urlopen(url, timeout=60)
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
+        response = urllib.request.urlopen(to_url(source), timeout=60)
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
+        reason = redact(str(getattr(error, "reason", error)))
         raise FetchError(
-            f"cannot read {source} ({reason}); to run offline, point {param_key} in params.yaml "
-            f"at a local CSV, e.g. dvc exp run -S {param_key}=path/to/file.csv"
+            f"cannot read {shown} ({reason}); to run offline, point {param_key} in params.yaml "
+            f"at a local file, e.g. dvc exp run -S {param_key}=path/to/file.csv"
         ) from None
     total = int(response.headers.get("Content-Length") or 0) or None
+    chunked = response.headers.get("Transfer-Encoding", "").lower() == "chunked"
+    if total is None and not chunked and to_url(source).startswith(("http://", "https://")):
+        print(
+            f"warning: {shown} sent no length; a connection dropped midway cannot be told "
+            "from the end of the file",
+            file=sys.stderr,
+        )
     progress = tqdm(total=total, unit="B", unit_scale=True, desc=Path(target).name)
     try:
         with response, progress, atomic_path(target) as temporary, temporary.open("wb") as out:
@@ -101,5 +146,6 @@ def fetch(source: str, target: str | Path, param_key: str) -> None:
                 raise OSError(f"got {progress.n} of {total} bytes")
     except (OSError, http.client.HTTPException) as error:
         raise FetchError(
-            f"download of {source} interrupted ({error}); nothing was written"
+            f"download of {shown} interrupted ({redact(str(error)) or type(error).__name__}); "
+            "nothing was written"
         ) from None

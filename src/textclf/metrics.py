@@ -40,7 +40,8 @@ def write_test_results(
     folder = Path(folder)
     predicted = probabilities.argmax(axis=1)
     metrics = classification_metrics(labels, probabilities, classes)
-    write_json(folder / "test.json", metrics)
+    # per-class numbers go to per_class.csv and report.txt, not 40 columns of `dvc exp show`
+    write_json(folder / "test.json", {k: v for k, v in metrics.items() if k != "per_class"})
     write_text(folder / "report.txt", report_text(labels, predicted, classes))
     per_class = pd.DataFrame(
         [{"class": name, **scores} for name, scores in metrics["per_class"].items()]

@@ -18,10 +18,15 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from textclf.errors import UserError
 from textclf.params import ParamsError
 
 MODEL_DIR = Path("models/model")
 HUB_ID = re.compile(r"^[\w.-]+(/[\w.-]+)?$")
+
+
+class CheckpointError(UserError):
+    """A fine-tuned checkpoint folder is missing or incomplete."""
 
 
 def resolve_model_name(name: str) -> str:
@@ -80,9 +85,13 @@ def load_classifier(
     """A fine-tuned checkpoint (as written by the train stage) ready for inference."""
     path = Path(path)
     if not (path / "config.json").is_file():
-        raise FileNotFoundError(f"{path}: no checkpoint here (run `dvc repro` or `dvc pull`)")
-    model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True)
-    tokenizer = AutoTokenizer.from_pretrained(path)
+        raise CheckpointError(f"{path}: no checkpoint here (run `dvc repro` or `dvc pull`)")
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0]
+        raise CheckpointError(f"{path}: incomplete checkpoint ({reason})") from None
     return model.to(inference_device()).eval(), tokenizer
 
 

@@ -7,6 +7,9 @@ fails in a second with a one-line message instead of after an hour of training.
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
+import reprlib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -14,12 +17,20 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode
+
+from textclf.errors import UserError
 
 PARAMS_FILE = "params.yaml"
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
+# Values are echoed in errors: bounded, so that a YAML alias bomb cannot blow up the message.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 2, 6, 4, 60, 60
 
-class ParamsError(ValueError):
+
+class ParamsError(UserError, ValueError):
     """A params.yaml value is missing, misspelled, of the wrong type or out of range."""
 
 
@@ -32,7 +43,7 @@ class DataParams:
     def check(self) -> None:
         if len(self.classes) < 2:
             raise ParamsError(
-                f"data.classes must list at least two class names, got {self.classes}"
+                f"data.classes must list at least two class names, got {short(self.classes)}"
             )
         duplicates = sorted({name for name in self.classes if self.classes.count(name) > 1})
         if duplicates:
@@ -104,7 +115,7 @@ class TrainParams:
         if self.sampling not in ("random", "group_by_length", "bucketed"):
             raise ParamsError(
                 f"train.sampling must be 'random', 'group_by_length' or 'bucketed', "
-                f"got {self.sampling!r}"
+                f"got {short(self.sampling)}"
             )
 
 
@@ -132,12 +143,12 @@ class BaselineParams:
         if not self.features or unknown:
             raise ParamsError(
                 f"baseline.features must be a non-empty list of 'tfidf' and/or 'glove', "
-                f"got {self.features}"
+                f"got {short(self.features)}"
             )
         if "glove" in self.features and not (self.vectors and Path(self.vectors).is_file()):
             raise ParamsError(
                 f"baseline.vectors must name an existing GloVe-format text file when "
-                f"baseline.features has 'glove', got {self.vectors!r}"
+                f"baseline.features has 'glove', got {short(self.vectors)}"
             )
         for name in ("ngram_max", "min_df", "C", "max_iter"):
             _check_positive(f"baseline.{name}", getattr(self, name))
@@ -160,8 +171,40 @@ def load_params(path: str | Path = PARAMS_FILE) -> Params:
     if not path.is_file():
         raise ParamsError(f"{path} not found: run stages from the repository root")
     # YAML 1.2 (as DVC writes it): `3e-05` is a float, not a string as in YAML 1.1.
-    raw = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")) or {}
-    return parse_params(raw)
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.load(text) or {}
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        problem = error.problem or error.context or "invalid YAML"
+        raise ParamsError(f"{path}{line}: {problem}") from None
+    except (YAMLError, UnicodeDecodeError) as error:
+        raise ParamsError(f"{path}: {str(error).splitlines()[0]}") from None
+    try:
+        return parse_params(raw)
+    except ParamsError as error:
+        lines = _key_lines(yaml.compose(text))
+        named = [lines[key] for key in _KEY.findall(str(error)) if key in lines]
+        where = f"{path}:{named[0]}" if named else str(path)
+        raise ParamsError(f"{where}: {error}") from None
+
+
+_KEY = re.compile(r"\b[a-z_]+(?:\.[A-Za-z_]+)?")
+
+
+def _key_lines(root: Any) -> dict[str, int]:
+    """1-based line of each `section` and `section.key` mapping key in the composed YAML."""
+    lines: dict[str, int] = {}
+    if not isinstance(root, MappingNode):
+        return lines
+    for section, body in root.value:
+        lines.setdefault(str(section.value), section.start_mark.line + 1)
+        if isinstance(body, MappingNode):
+            for key, _ in body.value:
+                lines.setdefault(f"{section.value}.{key.value}", key.start_mark.line + 1)
+    return lines
 
 
 def parse_params(raw: Any) -> Params:
@@ -172,6 +215,8 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
     where = prefix.rstrip(".") or "params.yaml"
     if not isinstance(raw, dict):
         raise ParamsError(f"{where} must be a mapping, got {type(raw).__name__}")
+    if not all(isinstance(key, str) for key in raw):
+        raise ParamsError(f"{where} keys must be names, got {short(list(raw))}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(raw) - set(fields))
@@ -206,13 +251,20 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
     if origin is list:
         (item,) = typing.get_args(hint)
         if not isinstance(value, list):
-            raise ParamsError(f"{key} must be a list of {item.__name__}, got {value!r}")
+            raise ParamsError(f"{key} must be a list of {item.__name__}, got {short(value)}")
         return [_convert(item, element, f"{key}[{i}]") for i, element in enumerate(value)]
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        value = float(value)
     if not isinstance(value, hint) or (isinstance(value, bool) and hint is not bool):
-        raise ParamsError(f"{key} must be {hint.__name__}, got {value!r}")
+        raise ParamsError(f"{key} must be {hint.__name__}, got {short(value)}")
+    if hint is float and not math.isfinite(value):
+        raise ParamsError(f"{key} must be a finite number, got {value}")
     return value
+
+
+def short(value: Any) -> str:
+    """`repr(value)`, cut to a readable length."""
+    return _SHORT.repr(value)
 
 
 def _check_positive(key: str, value: float | None, allow_none: bool = False) -> None:
@@ -224,4 +276,4 @@ def _check_positive(key: str, value: float | None, allow_none: bool = False) -> 
 
 def _check_precision(key: str, value: str) -> None:
     if value not in PRECISIONS:
-        raise ParamsError(f"{key} must be one of {', '.join(PRECISIONS)}, got {value!r}")
+        raise ParamsError(f"{key} must be one of {', '.join(PRECISIONS)}, got {short(value)}")

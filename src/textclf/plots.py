@@ -36,23 +36,23 @@ def save_confusion_matrix(
 
 
 def save_training_curves(log_history: list[dict], path: str | Path) -> None:
-    """Train/validation loss and validation accuracy against training epochs."""
-    train = [(entry["epoch"], entry["loss"]) for entry in log_history if "loss" in entry]
+    """Train/validation loss and validation accuracy against the training step."""
+    train = [(entry["step"], entry["loss"]) for entry in log_history if "loss" in entry]
     evals = [
-        (entry["epoch"], entry["eval_loss"], entry["eval_accuracy"])
+        (entry["step"], entry["eval_loss"], entry["eval_accuracy"])
         for entry in log_history
         if "eval_loss" in entry
     ]
     figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
     if train:
-        loss_axes.plot(*np.array(train).T, label="train loss")
+        loss_axes.plot(*np.array(train).T, ".-", label="train loss")
     if evals:
-        epochs, losses, accuracies = np.array(evals).T
-        loss_axes.plot(epochs, losses, "o-", label="validation loss")
-        accuracy_axes.plot(epochs, accuracies, "o-", color="tab:green")
-    loss_axes.set(xlabel="epoch", ylabel="loss", title="Loss")
+        steps, losses, accuracies = np.array(evals).T
+        loss_axes.plot(steps, losses, "o-", label="validation loss")
+        accuracy_axes.plot(steps, accuracies, "o-", color="tab:green")
+    loss_axes.set(xlabel="step", ylabel="loss", title="Loss")
     loss_axes.legend()
-    accuracy_axes.set(xlabel="epoch", ylabel="accuracy", title="Validation accuracy")
+    accuracy_axes.set(xlabel="step", ylabel="accuracy", title="Validation accuracy")
     _save(figure, path)
 
 

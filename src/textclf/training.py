@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import datasets
 import numpy as np
 import torch
-from dvclive import Live
 from torch.utils.data import Sampler
 from transformers import (
     DataCollatorWithPadding,
@@ -21,10 +20,15 @@ from transformers import (
     TrainerCallback,
     TrainingArguments,
 )
-from transformers.integrations import DVCLiveCallback
 
+from textclf.errors import UserError
 from textclf.model import autocast_dtype, inference_device
 from textclf.params import TrainParams
+from textclf.tracking import LogLastStep
+
+
+class TrainingError(UserError):
+    """Training finished but its result is unusable (e.g. the loss diverged to NaN)."""
 
 
 def is_main_process() -> bool:
@@ -53,8 +57,10 @@ def training_arguments(
         save_steps=train.save_steps,
         save_total_limit=1,
         logging_steps=train.logging_steps,
+        logging_first_step=True,  # a loss curve from step 1, even for runs shorter than a log
         use_cpu=not on_gpu,  # also what makes torchrun's CPU processes one gloo group
-        optim="adamw_torch_fused" if on_gpu else "adamw_torch",
+        # one fused kernel per step instead of a loop over parameter tensors, on GPU and CPU
+        optim="adamw_torch_fused",
         bf16=dtype == torch.bfloat16,
         fp16=dtype == torch.float16,
         tf32=(on_gpu and torch.cuda.get_device_capability()[0] >= 8) or None,  # Ampere+
@@ -71,13 +77,16 @@ class BucketedSampler(Sampler[int]):
     `group_by_length`, without its long-to-short order inside each mega-batch.
 
     Each epoch, rows are shuffled (so equal lengths tie at random), sorted by length over the
-    whole set, cut into batches, and the batches shuffled, the longest kept first so that an
-    out-of-memory error shows at once. The order depends only on the seed and the epoch, so a
-    resumed run replays it.
+    whole set and cut into buckets of `bucket_size` rows; the full buckets are shuffled, the
+    longest kept first so that an out-of-memory error shows at once, and the one partial bucket
+    comes last, so every batch boundary stays on a bucket boundary. With `bucket_size` the global
+    batch (per-device batch x processes), each process's batch is a slice of one bucket. The
+    order depends only on the seed and the epoch, so a resumed run replays it.
     """
 
-    def __init__(self, lengths: list[int], batch_size: int, seed: int):
-        self.lengths, self.batch_size, self.seed, self.epoch = lengths, batch_size, seed, 0
+    def __init__(self, lengths: Sequence[int], bucket_size: int, seed: int):
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        self.bucket_size, self.seed, self.epoch = bucket_size, seed, 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -87,14 +96,15 @@ class BucketedSampler(Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        shuffled = torch.randperm(len(self.lengths), generator=generator).tolist()
-        ordered = sorted(shuffled, key=lambda index: self.lengths[index], reverse=True)
-        batches = [
-            ordered[i : i + self.batch_size] for i in range(0, len(ordered), self.batch_size)
-        ]
-        rest = torch.randperm(len(batches) - 1, generator=generator).tolist()
-        for batch in [batches[0], *(batches[1 + i] for i in rest)]:
-            yield from batch
+        shuffled = torch.randperm(len(self.lengths), generator=generator).numpy()
+        ordered = shuffled[np.argsort(-self.lengths[shuffled], kind="stable")]
+        full = len(ordered) // self.bucket_size
+        buckets = ordered[: full * self.bucket_size].reshape(full, self.bucket_size)
+        if full > 1:
+            rest = 1 + torch.randperm(full - 1, generator=generator).numpy()
+            buckets = buckets[np.concatenate([[0], rest])]
+        yield from buckets.ravel().tolist()
+        yield from ordered[full * self.bucket_size :].tolist()
 
 
 class BucketedTrainer(Trainer):
@@ -107,8 +117,9 @@ class BucketedTrainer(Trainer):
     def _get_train_sampler(self, train_dataset=None):
         if not self.bucketed:
             return super()._get_train_sampler(train_dataset)
-        # the dataset passed in has lost its unused columns, `length` among them; rows are the same
-        lengths = self.train_dataset["length"]
+        # the dataset passed in has lost its unused columns, `length` among them; rows are the same.
+        # Arrow, not a `datasets` Column: reading 100k lengths takes milliseconds, not seconds.
+        lengths = np.asarray(self.train_dataset.with_format("arrow")["length"])
         # one bucket per global batch: every rank gets a share of similar length
         batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
         return BucketedSampler(lengths, batch * self.args.world_size, self.args.seed)
@@ -136,7 +147,7 @@ def make_trainer(
             tokenizer, pad_to_multiple_of=8 if torch.cuda.is_available() else None
         ),
         compute_metrics=accuracy,
-        callbacks=callbacks or [],
+        callbacks=[LogLastStep(), *(callbacks or [])],
         bucketed=sampling == "bucketed",
     )
 
@@ -147,8 +158,17 @@ def accuracy(prediction: EvalPrediction) -> dict[str, float]:
 
 
 def summarize(train_metrics: dict, log_history: list[dict]) -> dict:
-    """Flat keys for `dvc metrics show`, plus eval loss/accuracy per epoch."""
+    """Flat keys for `dvc metrics show`, plus eval loss/accuracy per epoch.
+
+    Raises TrainingError if the loss is not a finite number: a diverged model is not an output.
+    """
     evaluations = [entry for entry in log_history if "eval_loss" in entry]
+    losses = [train_metrics["train_loss"], *(entry["eval_loss"] for entry in evaluations)]
+    if not all(np.isfinite(loss) for loss in losses):
+        raise TrainingError(
+            f"training diverged (train loss {train_metrics['train_loss']:g}); nothing was "
+            "written: lower train.learning_rate"
+        )
     per_epoch = {
         f"epoch_{entry['epoch']:g}": {
             "eval_loss": round(entry["eval_loss"], 6),
@@ -156,32 +176,16 @@ def summarize(train_metrics: dict, log_history: list[dict]) -> dict:
         }
         for entry in evaluations
     }
-    last = evaluations[-1] if evaluations else {}
+    summary = {"train_loss": round(train_metrics["train_loss"], 6)}
+    if evaluations:
+        summary["eval_loss"] = round(evaluations[-1]["eval_loss"], 6)
+        summary["eval_accuracy"] = round(evaluations[-1]["eval_accuracy"], 6)
     return {
-        "train_loss": round(train_metrics["train_loss"], 6),
-        "eval_loss": round(last.get("eval_loss", float("nan")), 6),
-        "eval_accuracy": round(last.get("eval_accuracy", float("nan")), 6),
+        **summary,
         "train_runtime_s": round(train_metrics["train_runtime"], 2),
         "train_samples_per_second": round(train_metrics["train_samples_per_second"], 3),
         "epochs": per_epoch,
     }
-
-
-class ResumableDVCLiveCallback(DVCLiveCallback):
-    """DVCLive logging whose history survives a resume: DVC empties the DVCLive folder before
-    the stage runs, so the log history restored from the checkpoint is replayed into it."""
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        super().on_train_begin(args, state, control, **kwargs)
-        for logs in state.log_history:
-            self.on_log(args, state, control, logs=logs)
-
-
-def dvclive_callback(directory: str | Path) -> DVCLiveCallback:
-    # dvcyaml=False: plots are declared in dvc.yaml by hand; save_dvc_exp=False: this runs
-    # inside `dvc repro`/`dvc exp run`, which record the experiment themselves.
-    live = Live(str(directory), dvcyaml=False, save_dvc_exp=False)
-    return ResumableDVCLiveCallback(live=live)
 
 
 def weights_digest(model: torch.nn.Module) -> str:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
-from textclf.data import DataError
-from textclf.files import FetchError
-from textclf.params import ParamsError
+from textclf.errors import UserError
 
 
 def run(main: Callable[[], None]) -> None:
-    """Run a stage's main(); expected failures end in one line on stderr, not a traceback."""
+    """Run a stage's main(); expected failures end in one line on stderr, not a traceback.
+
+    Under torchrun every rank meets the same bad input: only rank 0 says so, once."""
     try:
         main()
-    except (ParamsError, DataError, FetchError) as error:
+    except UserError as error:
+        if os.environ.get("RANK", "0") != "0":
+            sys.exit(1)
         sys.exit(f"error: {error}")

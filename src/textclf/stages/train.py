@@ -1,14 +1,19 @@
 """Stage train: data/tokenized -> models/model, a `save_pretrained` checkpoint (safetensors,
-tokenizer, id2label) fine-tuned with `transformers.Trainer`, and metrics/train.json.
+tokenizer, id2label) fine-tuned with `transformers.Trainer`, metrics/train.json and the
+trackers' logs (dvclive/train/, logs/train/).
 
-Runs under `torchrun --nproc_per_node <train.processes>` (see dvc.yaml); only rank 0 writes.
-Checkpoints every `train.save_steps` steps go to models/checkpoints/; a run killed mid-way
-resumes from the newest one on the next `dvc repro` (see textclf.checkpoints)."""
+With `train.processes` > 1 this command launches itself under torchrun (c10d on this machine),
+after checking params, so the process count never reaches a shell; started by torchrun (several
+machines, see README), it is one worker. Only rank 0 writes. Checkpoints every
+`train.save_steps` steps go to models/checkpoints/; a run killed mid-way resumes from the
+newest one on the next `dvc repro` (see textclf.checkpoints)."""
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
+import sys
 from pathlib import Path
 
 from transformers import AutoTokenizer, set_seed
@@ -21,8 +26,8 @@ from textclf.model import MODEL_DIR, load_model_for_training
 from textclf.params import Params, load_params
 from textclf.plots import save_training_curves
 from textclf.stages import run
+from textclf.tracking import tracker_callbacks
 from textclf.training import (
-    dvclive_callback,
     is_main_process,
     make_trainer,
     summarize,
@@ -30,11 +35,31 @@ from textclf.training import (
     weights_digest,
 )
 
-DVCLIVE_DIR = Path("dvclive/train")
-
 
 def main() -> None:
     params = load_params()
+    if params.train.processes > 1 and "LOCAL_RANK" not in os.environ:
+        launch_workers(params.train.processes)
+    else:
+        train(params)
+
+
+def launch_workers(processes: int) -> None:
+    """This stage under torchrun, `processes` workers on this machine; a worker's failure
+    ends here with the worker's own one-line error, not the launcher's report."""
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import get_args_parser
+    from torch.distributed.run import run as torchrun
+
+    logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)
+    arguments = ["--standalone", f"--nproc-per-node={processes}", "-m", __spec__.name]
+    try:
+        torchrun(get_args_parser().parse_args(arguments))
+    except ChildFailedError:
+        sys.exit(1)  # the worker has printed its error
+
+
+def train(params: Params) -> None:
     train = params.train
     splits = {name: TOKENIZED_DIR / f"{name}.parquet" for name in ("train", "validation")}
     resume_from = resumable_checkpoint(
@@ -45,15 +70,13 @@ def main() -> None:
     tokenizer = AutoTokenizer.from_pretrained(TOKENIZER_DIR)
     set_seed(train.seed)  # before the classification head is initialised, not only in Trainer
     model = load_model_for_training(params.model.name, params.data.classes)
-    # DVCLive on rank 0 only: every Live() would clear the folder the others write to
-    callbacks = [dvclive_callback(DVCLIVE_DIR)] if "dvclive" in train.report_to else []
     trainer = make_trainer(
         model,
         tokenizer,
         training_arguments(train, CHECKPOINT_DIR),
         load_dataset(splits["train"]),
         load_dataset(splits["validation"]),
-        callbacks if is_main_process() else [],
+        tracker_callbacks(train.report_to, is_main_process()),
         sampling=train.sampling,
     )
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
@@ -63,11 +86,12 @@ def main() -> None:
         f"weights {weights_digest(trainer.model)}"
     )
     if trainer.is_world_process_zero():
+        summary = summarize(result.metrics, trainer.state.log_history)
         # model + tokenizer only: Trainer.save_model would add a pickled training_args.bin
         with atomic_path(MODEL_DIR, directory=True) as checkpoint:
             trainer.model.save_pretrained(checkpoint)
             tokenizer.save_pretrained(checkpoint)
-        write_json(TRAIN_METRICS, summarize(result.metrics, trainer.state.log_history))
+        write_json(TRAIN_METRICS, summary)
         save_training_curves(trainer.state.log_history, TRAINING_CURVES)
         discard(CHECKPOINT_DIR)
 

@@ -1,0 +1,7 @@
+"""The one exception family that stages and commands report as a one-line `error:`."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """Bad input or settings the user can fix; the message says what and where."""
