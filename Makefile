@@ -6,10 +6,10 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup repro test lint bench
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-remote.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-remote.txt requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	$(VENV)/bin/pip install -q -r requirements-dev.txt -c requirements.lock
 	touch $@
 
 setup: $(VENV)/.installed
@@ -24,6 +24,8 @@ lint: setup
 test: lint
 	pytest
 
-# speed benchmark on real AG News rows (see bench/README.md); writes bench/RESULTS.md
+# speed benchmark on real AG News rows (see bench/README.md); writes bench/RESULTS.md.
+# BENCH_DATA: a folder with AG-News-format train.csv and test.csv (header-less label,title,description)
+BENCH_DATA ?= data/bench
 bench: setup
-	python bench/speed.py --data ../shared/data/ag_news_mini --train-rows 1000 --test-rows 2000 --repeats 3 --int8
+	python bench/speed.py --data $(BENCH_DATA) --train-rows 1000 --test-rows 2000 --repeats 3 --int8

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
 from conftest import fixture_params, make_project, run
 
@@ -37,3 +38,16 @@ def test_two_processes_train_one_model(tmp_path, news_csvs, tiny_bert):
     train = json.loads((project / "metrics/train.json").read_text())
     assert set(train["epochs"]) == {"epoch_1", "epoch_2"}
     assert "Data and pipelines are up to date" in run(["dvc", "status", "train"], project).stdout
+
+
+def test_a_worker_error_is_one_line_not_a_torchrun_report(tmp_path, news_csvs, tiny_bert):
+    overrides = fixture_params(news_csvs, tiny_bert)
+    overrides["train"].update(processes=2)
+    project = make_project(tmp_path / "repo", overrides)  # nothing tokenized yet
+    result = run([sys.executable, "-m", "textclf.stages.train"], project, check=False)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [
+        "error: data/tokenized/train.parquet: file not found (run `dvc repro`, or `dvc pull`)"
+    ], result.stderr
+    assert not (project / "models").exists()

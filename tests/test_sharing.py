@@ -16,7 +16,15 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import digests, fixture_params, make_project, repro, run
+from conftest import (
+    digests,
+    fixture_params,
+    make_project,
+    repro,
+    run,
+    stages_run,
+    update_params,
+)
 
 from textclf.predict import classify
 
@@ -266,3 +274,23 @@ def test_ssh_remote_clone_pull(project, sshd, tmp_path):
     run(["dvc", "remote", "modify", "--local", "ssh", "keyfile", str(key)], collaborator)
     run(["dvc", "pull", "-r", "ssh"], collaborator)
     assert_collaborator_has_everything(project, collaborator)
+
+
+def test_a_pushed_run_is_restored_from_the_run_cache_on_another_machine(project):
+    """The README's recipe: a configuration a colleague ran and pushed is restored, not rerun."""
+    first_params = (project / "params.yaml").read_text()
+    first_run = {name: digests(project / name) for name in ("models", "metrics", "dvclive")}
+    push_everything(project)
+    update_params(project, {"train": {"learning_rate": 2e-3}, "baseline": {"C": 1.0}})
+    assert repro(project) == {"train", "evaluate", "baseline"}
+    commit(project, "second run")
+    push_everything(project)
+
+    collaborator = clone(project, project.parent / "run-cache-collaborator")
+    run(["dvc", "pull", "--run-cache"], collaborator)
+    (collaborator / "params.yaml").write_text(first_params)  # back to the first run's params
+    output = run(["dvc", "repro", "--pull"], collaborator).stdout
+    assert stages_run(output) == set(), output
+    for stage in ("train", "evaluate", "baseline"):
+        assert f"Stage '{stage}' is cached - skipping run" in output
+    assert {name: digests(collaborator / name) for name in first_run} == first_run

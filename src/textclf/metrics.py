@@ -37,12 +37,8 @@ def write_test_results(
 ) -> dict:
     """Everything `dvc metrics`/`dvc plots` and people read about one model on the test split:
     test.json, report.txt, per_class.csv, predictions.csv and confusion_matrix.png."""
-    folder = Path(folder)
     predicted = probabilities.argmax(axis=1)
     metrics = classification_metrics(labels, probabilities, classes)
-    # per-class numbers go to per_class.csv and report.txt, not 40 columns of `dvc exp show`
-    write_json(folder / "test.json", {k: v for k, v in metrics.items() if k != "per_class"})
-    write_text(folder / "report.txt", report_text(labels, predicted, classes))
     per_class = pd.DataFrame(
         [{"class": name, **scores} for name, scores in metrics["per_class"].items()]
     )
@@ -55,10 +51,14 @@ def write_test_results(
     )
     for index, name in enumerate(classes):
         predictions[f"p_{name}"] = probabilities[:, index].round(6)
-    for frame, name in ((per_class, "per_class.csv"), (predictions, "predictions.csv")):
-        with atomic_path(folder / name) as temporary:
-            frame.to_csv(temporary, index=False)
-    save_confusion_matrix(labels, predicted, classes, folder / "confusion_matrix.png")
+    # the folder is one DVC output: written whole under a temporary name, or not at all
+    with atomic_path(folder, directory=True) as output:
+        # per-class numbers go to per_class.csv and report.txt, not 40 columns of `dvc exp show`
+        write_json(output / "test.json", {k: v for k, v in metrics.items() if k != "per_class"})
+        write_text(output / "report.txt", report_text(labels, predicted, classes))
+        per_class.to_csv(output / "per_class.csv", index=False)
+        predictions.to_csv(output / "predictions.csv", index=False)
+        save_confusion_matrix(labels, predicted, classes, output / "confusion_matrix.png")
     return metrics
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from transformers import AutoTokenizer, set_seed
 
 from textclf.checkpoints import CHECKPOINT_DIR, discard, fingerprint, resumable_checkpoint
-from textclf.data import TOKENIZED_DIR, TOKENIZER_DIR, load_dataset
+from textclf.data import TOKENIZED_DIR, TOKENIZER_DIR, DataError, load_dataset
 from textclf.files import atomic_path, write_json
 from textclf.metrics import TRAIN_METRICS, TRAINING_CURVES
 from textclf.model import MODEL_DIR, load_model_for_training
@@ -51,7 +51,10 @@ def launch_workers(processes: int) -> None:
     from torch.distributed.run import get_args_parser
     from torch.distributed.run import run as torchrun
 
-    logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)
+    # the launcher's own reports (a 30-line ChildFailedError block) would bury the worker's line
+    logging.getLogger("torch.distributed").setLevel(logging.CRITICAL)
+    # the workers share this machine's cores (torchrun would set 1 and warn about it)
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // processes)))
     arguments = ["--standalone", f"--nproc-per-node={processes}", "-m", __spec__.name]
     try:
         torchrun(get_args_parser().parse_args(arguments))
@@ -62,6 +65,9 @@ def launch_workers(processes: int) -> None:
 def train(params: Params) -> None:
     train = params.train
     splits = {name: TOKENIZED_DIR / f"{name}.parquet" for name in ("train", "validation")}
+    for path in splits.values():
+        if not path.is_file():
+            raise DataError(f"{path}: file not found (run `dvc repro`, or `dvc pull`)")
     resume_from = resumable_checkpoint(
         CHECKPOINT_DIR, run_fingerprint(params, splits), prepare=is_main_process()
     )

@@ -1,0 +1,52 @@
+"""Packaging and CI files say the same as the README and the requirements."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pins(path: Path) -> dict[str, str]:
+    """name -> version of every `name==version` line (lower-cased names)."""
+    found = {}
+    for line in path.read_text().splitlines():
+        if match := re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\S+)", line.strip()):
+            found[match[1].lower().replace("_", "-")] = match[2]
+    return found
+
+
+def test_pyproject_declares_the_runtime_requirements_and_python_311():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["requires-python"] == ">=3.11"
+    assert project["tool"]["ruff"]["target-version"] == "py311"
+    declared = {
+        name.lower(): version
+        for name, version in (dep.split("==") for dep in project["project"]["dependencies"])
+    }
+    assert declared == pins(ROOT / "requirements.txt")
+    assert "Python 3.11+" in (ROOT / "README.md").read_text()
+
+
+def test_lock_file_pins_every_requirement_at_the_same_version():
+    locked = pins(ROOT / "requirements.lock")
+    for name in ("requirements.txt", "requirements-dev.txt", "requirements-remote.txt"):
+        for package, version in pins(ROOT / name).items():
+            assert locked.get(package) == version, (name, package)
+    assert "-c requirements.lock" in (ROOT / "Makefile").read_text()
+
+
+def test_github_workflow_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    test_command = re.search(r"^(make test)\s+#", readme, re.M)[1]
+    workflow = YAML(typ="safe", pure=True).load(ROOT / ".github/workflows/ci.yml")
+    steps = workflow["jobs"]["test"]["steps"]
+    assert any(step.get("run") == test_command for step in steps)
+    report = "\n".join(step.get("run", "") for step in workflow["jobs"]["report"]["steps"])
+    assert "dvc metrics diff main --md" in report and "dvc plots diff main" in report
+    assert workflow["jobs"]["report"]["if"] == "github.event_name == 'pull_request'"
+    assert "make test" in (ROOT / ".ci/run").read_text()
