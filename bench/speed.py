@@ -33,7 +33,9 @@ import psutil
 import torch
 from transformers import AutoTokenizer, TrainingArguments, set_seed
 
-from textclf.data import cap_rows, read_raw_csv, split_validation, to_examples
+from textclf.data import cap_rows, split_validation, to_examples
+from textclf.formats import read_table
+from textclf.labels import label_ids
 from textclf.model import (
     autocast_dtype,
     cpu_has_amx,
@@ -56,6 +58,14 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def read_ag_news(path: Path):
+    """An AG-News-format CSV (header-less label,title,description) as (text, label id) rows."""
+    columns = ["label", "title", "description"]
+    table = read_table(path, str(path), "csv", header=False, columns=columns)
+    ids = label_ids(table, "label", CLASSES, offset=1, header=False)
+    return to_examples(table, ["title", "description"], ids, clean_backslashes=True)
 
 
 def minilm_dir() -> str:
@@ -254,9 +264,9 @@ def main() -> None:
     model_name = args.model or minilm_dir()
     tokenizer = AutoTokenizer.from_pretrained(model_name)
 
-    examples = to_examples(read_raw_csv(args.data / "train.csv", len(CLASSES)))
+    examples = read_ag_news(args.data / "train.csv")
     train, validation = split_validation(examples, 0.1, seed=1122)
-    test = to_examples(read_raw_csv(args.data / "test.csv", len(CLASSES)))
+    test = read_ag_news(args.data / "test.csv")
     splits = {
         "train": cap_rows(train, args.train_rows, 1122),
         "validation": cap_rows(validation, max(args.train_rows // 9, 1), 1122),  # 90/10

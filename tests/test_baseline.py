@@ -3,14 +3,16 @@ import pandas as pd
 import pytest
 from fixtures import CLASSES, TOPIC_WORDS, news_rows
 
-from textclf.data import to_examples
+from textclf.data import join_text
 from textclf.params import BaselineParams
 from textclf.stages.baseline import MeanWordVectors, build_model
 
 
 def examples(count: int, seed: int) -> pd.DataFrame:
     rows = pd.DataFrame(news_rows(count, seed), columns=["label", "title", "description"])
-    return to_examples(rows)
+    return pd.DataFrame(
+        {"text": join_text(rows, ["title", "description"]), "label": rows["label"] - 1}
+    )
 
 
 @pytest.fixture

@@ -1,34 +1,61 @@
+import gzip
+import json
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
-from fixtures import news_rows, write_news_csv
+from fixtures import CLASSES, news_rows, write_news_csv
+from sklearn.model_selection import train_test_split
 
-from textclf.data import (
-    DataError,
-    cap_rows,
-    read_raw_csv,
-    split_validation,
-    to_examples,
-    write_parquet,
-)
+from textclf.data import DataError, cap_rows, split_validation, to_examples, write_parquet
+from textclf.formats import detect_format, read_table, stored_name
+from textclf.labels import label_ids
+
+AG_COLUMNS = ["label", "title", "description"]
 
 
-def test_to_examples_joins_title_and_description_replaces_backslashes_and_shifts_labels():
-    raw = pd.DataFrame(
-        {"label": [1, 4], "title": ["Oil\\Gas up", "Chips"], "description": ["Prices rise", "a\\b"]}
-    )
-    examples = to_examples(raw)
+def read_ag_news(path: Path) -> pd.DataFrame:
+    table = read_table(path, path.name, "auto", header=False, columns=AG_COLUMNS)
+    ids = label_ids(table, "label", CLASSES, offset=1, header=False)
+    return to_examples(table, ["title", "description"], ids, clean_backslashes=True)
+
+
+def test_ag_news_rows_join_title_and_description_replace_backslashes_and_shift_labels(tmp_path):
+    path = tmp_path / "raw.csv"
+    path.write_text('"1","Oil\\Gas up","Prices rise"\n"4","Chips","a\\b"\n')
+    examples = read_ag_news(path)
     assert examples["text"].tolist() == ["Oil Gas up Prices rise", "Chips a b"]
     assert examples["label"].tolist() == [0, 3]
 
 
-def test_read_raw_csv_keeps_quoted_commas_and_quotes(tmp_path: Path):
+def test_ag_news_defaults_give_the_notebooks_rows_and_split(tmp_path):
+    """Regression: the notebook's preprocessing, written out independently, gives the same rows."""
+    rows = news_rows(200, seed=3)
+    examples = read_ag_news(write_news_csv(tmp_path / "train.csv", rows))
+    expected = pd.DataFrame(
+        {
+            "text": [f"{t} {d}".replace("\\", " ") for _, t, d in rows],
+            "label": [label - 1 for label, _, _ in rows],
+        }
+    )
+    assert examples["text"].tolist() == expected["text"].tolist()
+    assert examples["label"].tolist() == expected["label"].tolist()
+    train, validation = split_validation(examples, 0.1, seed=1122)
+    notebook_train, notebook_validation = train_test_split(
+        expected, test_size=0.1, random_state=1122, stratify=expected["label"]
+    )
+    assert train.index.tolist() == sorted(notebook_train.index)
+    assert validation.index.tolist() == sorted(notebook_validation.index)
+
+
+def test_csv_keeps_quoted_commas_and_quotes(tmp_path: Path):
     path = tmp_path / "raw.csv"
     path.write_text('"3","Stocks, bonds","He said ""sell"" now"\n', encoding="utf-8")
-    raw = read_raw_csv(path, num_classes=4)
-    assert raw.to_dict("records") == [
-        {"label": 3, "title": "Stocks, bonds", "description": 'He said "sell" now'}
+    table = read_table(path, "raw.csv", "auto", header=False, columns=AG_COLUMNS)
+    assert table.frame.to_dict("records") == [
+        {"label": "3", "title": "Stocks, bonds", "description": 'He said "sell" now'}
     ]
 
 
@@ -39,29 +66,53 @@ def test_read_raw_csv_keeps_quoted_commas_and_quotes(tmp_path: Path):
         ('label,title,description\n"1","a","b"\n', "raw.csv:1: label 'label' is not an integer"),
         ('"1","a","b"\n"5","c","d"\n', "raw.csv:2: label 5 out of range 1..4"),
         ('"0","a","b"\n', "raw.csv:1: label 0 out of range 1..4"),
+        ('"1","a","b"\n"","c","d"\n', "raw.csv:2: empty label"),
     ],
 )
-def test_read_raw_csv_rejects_bad_rows_naming_file_and_line(tmp_path, content, message):
+def test_bad_rows_name_file_and_line(tmp_path, content, message):
     path = tmp_path / "raw.csv"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(DataError, match=message):
-        read_raw_csv(path, num_classes=4)
+        read_ag_news(path)
 
 
-def test_read_raw_csv_rejects_non_utf8_bytes_with_line(tmp_path):
+def test_non_utf8_bytes_and_missing_file(tmp_path):
     path = tmp_path / "raw.csv"
     path.write_bytes(b'"1","a","b"\n"2","caf\xe9","d"\n')
     with pytest.raises(DataError, match="raw.csv:2: bytes that are not UTF-8"):
-        read_raw_csv(path, num_classes=4)
-
-
-def test_read_raw_csv_missing_file(tmp_path):
+        read_ag_news(path)
     with pytest.raises(DataError, match="missing.csv: file not found"):
-        read_raw_csv(tmp_path / "missing.csv", num_classes=4)
+        read_ag_news(tmp_path / "missing.csv")
+
+
+def test_every_format_reads_to_the_same_table(tmp_path):
+    records = [{"text": "good film", "label": "pos"}, {"text": "dull, long", "label": "neg"}]
+    frame = pd.DataFrame(records)
+    frame.to_csv(tmp_path / "a.csv", index=False)
+    frame.to_csv(tmp_path / "a.tsv", index=False, sep="\t")
+    lines = "".join(json.dumps(record) + "\n" for record in records)
+    (tmp_path / "a.jsonl").write_text(lines)
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(lines.encode()))
+    pq.write_table(pa.Table.from_pylist(records), tmp_path / "a.parquet")
+    for name in ("a.csv", "a.tsv", "a.jsonl", "a.jsonl.gz", "a.parquet"):
+        table = read_table(tmp_path / name, name, "auto", header=True, columns=None)
+        assert table.frame.to_dict("records") == records, name
+    assert read_table(tmp_path / "a.jsonl", "a.jsonl", "auto", True, None).where(1) == "a.jsonl:2"
+    assert read_table(tmp_path / "a.parquet", "p", "auto", True, None).where(1) == "p: row 2"
+
+
+def test_format_detection_and_stored_names():
+    assert detect_format("https://host/x/train.jsonl.gz?raw=1") == "jsonl"
+    assert detect_format("data.json") == "jsonl"
+    assert detect_format("weird.txt", "tsv") == "tsv"
+    assert stored_name("train", "https://host/news.JSONL.gz", "auto") == "train.jsonl.gz"
+    assert stored_name("test", "rows.txt", "csv") == "test.csv"
+    with pytest.raises(DataError, match="weird.txt: unknown format .*set data.format"):
+        detect_format("weird.txt")
 
 
 def test_split_is_stratified_seeded_and_keeps_file_order(tmp_path):
-    examples = to_examples(read_raw_csv(write_news_csv(tmp_path / "t.csv", news_rows(200, 0)), 4))
+    examples = read_ag_news(write_news_csv(tmp_path / "t.csv", news_rows(200, 0)))
     train, validation = split_validation(examples, validation_size=0.1, seed=1122)
     again_train, _ = split_validation(examples, validation_size=0.1, seed=1122)
     assert len(validation) == 20 and len(train) == 180

@@ -66,19 +66,19 @@ def test_cli_csv_in_csv_out(checkpoint, tmp_path):
     assert labelled["predicted"].tolist() == expected["predicted"].tolist()
 
 
-def test_cli_errors_are_one_line(tmp_path):
+def test_cli_errors_are_one_line(tmp_path, checkpoint):
     with pytest.raises(SystemExit, match="no checkpoint here"):
         main(["--model", str(tmp_path), "some text"])
     source = tmp_path / "in.csv"
     source.write_text("headline\nabc\n")
     with pytest.raises(SystemExit, match="in.csv needs a 'text' column.*has: headline"):
-        main(["--input", str(source)])
+        main(["--model", str(checkpoint), "--input", str(source)])
 
 
 BAD_INPUTS = {
     "missing file": (None, "missing.csv: file not found"),
-    "empty file": (b"", "in.csv: empty file"),
-    "header only": (b"id,text\n", "in.csv: no rows below the header"),
+    "empty file": (b"", "in.csv: no rows"),
+    "header only": (b"id,text\n", "in.csv: no rows"),
     "latin-1": (b"id,text\n1,ok\n2,caf\xe9\n", "in.csv:3: bytes that are not UTF-8"),
 }
 

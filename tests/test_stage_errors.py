@@ -22,7 +22,8 @@ GOOD_ROW = '"1","Title","Description"\n'
 
 
 def write_params(folder: Path, **sections: dict) -> None:
-    params = {"data": {"train_url": "x", "test_url": "y", "classes": CLASSES}, **sections}
+    data = {"train_url": "news/train.csv", "test_url": "news/test.csv", "classes": CLASSES}
+    params = {**sections, "data": {**data, **sections.get("data", {})}}
     yaml = YAML(typ="safe", pure=True)
     with (folder / "params.yaml").open("w") as file:
         yaml.dump(params, file)
@@ -140,7 +141,8 @@ def test_pickled_weights_are_refused(prepared_project, monkeypatch, tiny_bert):
 def test_stage_error_is_one_line_on_stderr(raw_project):
     (raw_project / "data/raw/train.csv").write_text('"9","a","b"\n')
     assert stage_error("prepare", raw_project) == (
-        "error: data/raw/train.csv:1: label 9 out of range 1..4 (data.classes lists 4 classes)"
+        "error: news/train.csv:1: label 9 out of range 1..4 (data.classes lists 4 classes, "
+        "data.label_offset is 1)"
     )
 
 
@@ -199,16 +201,19 @@ def test_bad_params_file_gives_one_line_naming_file_line_and_key(tmp_path, case)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["params.yaml"]
 
 
-BAD_LABELS = {"double minus": "--1", "superscript": "²", "arabic-indic digit": "٣", "empty": ""}
+BAD_LABELS = {
+    "double minus": ("--1", "label '--1' is not an integer or a class in data.classes"),
+    "superscript": ("²", "label '²' is not an integer or a class in data.classes"),
+    "arabic-indic digit": ("٣", "label '٣' is not an integer or a class in data.classes"),
+    "empty": ("", "empty label"),
+}
 
 
 @pytest.mark.parametrize("case", BAD_LABELS, ids=list(BAD_LABELS))
-def test_labels_must_be_ascii_integers(raw_project, case):
-    label = BAD_LABELS[case]
+def test_labels_must_be_ascii_integers_or_class_names(raw_project, case):
+    label, expected = BAD_LABELS[case]
     (raw_project / "data/raw/test.csv").write_text(GOOD_ROW + f'"{label}","a","b"\n')
-    assert stage_error("prepare", raw_project) == (
-        f"error: data/raw/test.csv:2: label {label!r} is not an integer"
-    )
+    assert stage_error("prepare", raw_project).startswith(f"error: news/test.csv:2: {expected}")
     assert not (raw_project / "data/prepared").exists()
 
 
@@ -252,3 +257,79 @@ def test_model_directory_without_weights_is_one_line(prepared_project, tiny_bert
         load_model_for_training(str(folder), CLASSES)
     with pytest.raises(CheckpointError, match="no-weights: incomplete checkpoint"):
         load_classifier(folder)
+
+
+def own_data_project(folder: Path, files: dict[str, str], **data: object) -> Path:
+    """data/raw/ as the download stage leaves it, and params naming the user's files."""
+    for name, content in files.items():
+        (folder / "data/raw").mkdir(parents=True, exist_ok=True)
+        (folder / "data/raw" / name).write_text(content, encoding="utf-8")
+    defaults = {"train_url": "mine/train.jsonl", "test_url": "mine/test.jsonl", "classes": None}
+    write_params(folder, data={**defaults, **data})
+    return folder
+
+
+TRAIN_JSONL = "".join(
+    json.dumps({"subject": f"s{i}", "body": "b", "category": ["billing", "bug"][i % 2]}) + "\n"
+    for i in range(20)
+)
+EXTRA_CLASS = '{"subject": "x", "category": "x"}\n'
+OWN_DATA_ERRORS = {
+    "missing column": (
+        {"train.jsonl": TRAIN_JSONL, "test.jsonl": '{"subject": "x", "category": "bug"}\n'},
+        {"text_columns": ["subject", "body"], "label_column": "category"},
+        "error: mine/test.jsonl: no column 'body' (the file has: subject, category)",
+    ),
+    "label not in data.classes": (
+        {"train.jsonl": TRAIN_JSONL, "test.jsonl": TRAIN_JSONL},
+        {"text_columns": ["subject"], "label_column": "category", "classes": ["billing", "x"]},
+        "error: mine/train.jsonl:2: label 'bug' is not an integer or a class in data.classes",
+    ),
+    "empty label": (
+        {
+            "train.jsonl": TRAIN_JSONL + '{"subject": "x", "body": "y", "category": " "}\n',
+            "test.jsonl": TRAIN_JSONL,
+        },
+        {"text_columns": ["subject"], "label_column": "category"},
+        "error: mine/train.jsonl:21: empty label",
+    ),
+    "test label never trained": (
+        {
+            "train.jsonl": TRAIN_JSONL,
+            "test.jsonl": TRAIN_JSONL + '{"subject": "x", "category": "refund"}\n',
+        },
+        {"text_columns": ["subject"], "label_column": "category", "classes": None},
+        "error: mine/test.jsonl:21: label 'refund' never occurs in the train split",
+    ),
+    "class never in train": (
+        {
+            "train.jsonl": TRAIN_JSONL,
+            "test.jsonl": TRAIN_JSONL + '{"subject": "x", "category": "x"}\n',
+        },
+        {
+            "text_columns": ["subject"],
+            "label_column": "category",
+            "classes": ["billing", "bug", "x"],
+        },
+        "error: mine/test.jsonl:21: label 'x' never occurs in the train split",
+    ),
+    "unknown format": (
+        {},
+        {"train_url": "mine/train.txt"},
+        "error: mine/train.txt: unknown format",
+    ),
+    "header-less without data.columns": (
+        {"train.csv": "a,1\n", "test.csv": "b,0\n"},
+        {"train_url": "t/train.csv", "test_url": "t/test.csv", "columns": None},
+        "error: t/train.csv: data.columns is null and data.header is false",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", OWN_DATA_ERRORS, ids=list(OWN_DATA_ERRORS))
+def test_own_data_errors_name_the_users_file_and_line(tmp_path, case):
+    files, data, expected = OWN_DATA_ERRORS[case]
+    project = own_data_project(tmp_path, files, **data)
+    assert stage_error("prepare", project).startswith(expected)
+    assert not (project / "data/prepared").exists()
+    assert not (project / "metrics").exists()

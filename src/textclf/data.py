@@ -1,11 +1,9 @@
-"""Raw AG-News-style CSVs -> clean (text, label) tables, and parquet I/O shared by the stages."""
+"""Raw labelled text -> clean (text, label) tables, and parquet I/O shared by the stages."""
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-import sys
+import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import datasets
@@ -14,82 +12,66 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.model_selection import train_test_split
 
-from textclf.errors import UserError
 from textclf.files import atomic_path
+from textclf.formats import DataError, Table
 
-RAW_COLUMNS = ("label", "title", "description")
-INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")  # ASCII digits only: int() also takes '٣'
 SPLITS = ("train", "validation", "test")
 
 # Stage outputs, as declared in dvc.yaml (paths relative to the repository root).
 RAW_DIR = Path("data/raw")
 PREPARED_DIR = Path("data/prepared")
+SCHEMA_FILE = PREPARED_DIR / "schema.json"
 TOKENIZED_DIR = Path("data/tokenized")
 TOKENIZER_DIR = TOKENIZED_DIR / "tokenizer"
 
+# the schema keys a checkpoint keeps (config.json `textclf`), so `predict` builds its input
+# text from a file's columns as training did
+TEXT_SETTINGS = ("text_columns", "clean_backslashes", "label_column", "columns")
 
-class DataError(UserError, ValueError):
-    """A raw CSV cannot be used as it is; the message names the file and, where known, the line."""
+__all__ = ["DataError"]  # re-exported: stages catch data errors from here
 
 
-def read_raw_csv(path: str | Path, num_classes: int) -> pd.DataFrame:
-    """Read a header-less `label,title,description` CSV with 1-based labels.
+def join_text(
+    frame: pd.DataFrame, text_columns: Sequence[str], clean_backslashes: bool = True
+) -> pd.Series:
+    """The model's input text: the text columns joined with one space (AG News: title + " " +
+    description), backslashes made spaces as in the notebook unless `clean_backslashes` is off."""
+    parts = [frame[column].fillna("").astype(str) for column in text_columns]
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + " " + part
+    return text.str.replace("\\", " ", regex=False) if clean_backslashes else text
 
-    Returns columns label (int, still 1-based), title, description. Raises DataError naming the
-    file and line of the first row that breaks the format.
-    """
-    path = Path(path)
+
+def check_text_values(table: Table, text_columns: Sequence[str]) -> None:
+    """Text columns hold strings (or nothing): a number or a list there is a data error."""
+    for column in text_columns:
+        for row, value in enumerate(table.frame[column]):
+            if value is not None and not isinstance(value, str):
+                raise DataError(
+                    f"{table.where(row)}: column {column!r} must hold text, got {value!r}"
+                )
+
+
+def to_examples(
+    table: Table, text_columns: Sequence[str], labels: Sequence[int], clean_backslashes: bool
+) -> pd.DataFrame:
+    """(text, label id) rows, in file order."""
+    check_text_values(table, text_columns)
+    text = join_text(table.frame, text_columns, clean_backslashes)
+    return pd.DataFrame({"text": text.to_numpy(), "label": pd.array(labels, dtype="int64")})
+
+
+def write_schema(folder: Path, schema: dict) -> None:
+    """What later stages and `predict` need to know of the data: class names in id order and
+    how the text was built from the columns."""
+    (folder / "schema.json").write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+
+
+def read_schema(path: Path = SCHEMA_FILE) -> dict:
     if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")  # a byte-order mark is not part of the first label
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: bytes that are not UTF-8 ({error.reason})") from None
-    # a field may hold a whole article: lift the csv module's 128 KiB default
-    csv.field_size_limit(sys.maxsize)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: list[tuple[int, str, str]] = []
-    try:
-        for record in reader:
-            if not record:  # a blank line, e.g. at the end of the file
-                continue
-            rows.append(_parse_record(record, path, reader.line_num, num_classes))
-    except csv.Error as error:
-        raise DataError(f"{path}:{reader.line_num}: malformed CSV ({error})") from None
-    if not rows:
-        raise DataError(f"{path}: no rows")
-    return pd.DataFrame(rows, columns=list(RAW_COLUMNS))
-
-
-def _parse_record(record: list[str], path: Path, line: int, num_classes: int) -> tuple:
-    if len(record) != len(RAW_COLUMNS):
-        raise DataError(
-            f"{path}:{line}: expected 3 columns (label,title,description), got {len(record)}"
-        )
-    label, title, description = record
-    if not INTEGER.fullmatch(label):
-        hint = " (a header row? raw CSVs have none)" if line == 1 else ""
-        raise DataError(f"{path}:{line}: label {label!r} is not an integer{hint}")
-    value = int(label)
-    if not 1 <= value <= num_classes:
-        raise DataError(
-            f"{path}:{line}: label {value} out of range 1..{num_classes} "
-            f"(data.classes lists {num_classes} classes)"
-        )
-    return value, title, description
-
-
-def join_text(title: pd.Series, description: pd.Series) -> pd.Series:
-    """The notebook's input text: title + " " + description, backslashes made spaces."""
-    return (title + " " + description).str.replace("\\", " ", regex=False)
-
-
-def to_examples(raw: pd.DataFrame) -> pd.DataFrame:
-    """Raw rows -> (text, zero-based label)."""
-    text = join_text(raw["title"], raw["description"])
-    return pd.DataFrame({"text": text, "label": raw["label"].astype("int64") - 1})
+        raise DataError(f"{path}: file not found (run `dvc repro`, or `dvc pull`)")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def split_validation(

@@ -24,6 +24,7 @@ from textclf.errors import UserError
 
 PARAMS_FILE = "params.yaml"
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+DATA_FORMATS = ("auto", "csv", "tsv", "jsonl", "parquet")
 
 # Values are echoed in errors: bounded, so that a YAML alias bomb cannot blow up the message.
 _SHORT = reprlib.Repr()
@@ -38,16 +39,35 @@ class ParamsError(UserError, ValueError):
 class DataParams:
     train_url: str
     test_url: str
-    classes: list[str]
+    classes: list[str] | None
+    validation_url: str | None = None
+    format: str = "auto"
+    header: bool = False
+    columns: list[str] | None = field(default_factory=lambda: ["label", "title", "description"])
+    text_columns: list[str] = field(default_factory=lambda: ["title", "description"])
+    label_column: str = "label"
+    label_offset: int = 1
+    clean_backslashes: bool = True
 
     def check(self) -> None:
-        if len(self.classes) < 2:
+        if self.format not in DATA_FORMATS:
             raise ParamsError(
-                f"data.classes must list at least two class names, got {short(self.classes)}"
+                f"data.format must be one of {', '.join(DATA_FORMATS)}, got {short(self.format)}"
             )
-        duplicates = sorted({name for name in self.classes if self.classes.count(name) > 1})
-        if duplicates:
-            raise ParamsError(f"data.classes must be unique, repeated: {', '.join(duplicates)}")
+        if self.classes is not None:
+            if len(self.classes) < 2:
+                raise ParamsError(
+                    f"data.classes must list at least two class names, got {short(self.classes)}"
+                )
+            repeated = sorted({name for name in self.classes if self.classes.count(name) > 1})
+            if repeated:
+                raise ParamsError(f"data.classes must be unique, repeated: {', '.join(repeated)}")
+        if not self.text_columns:
+            raise ParamsError("data.text_columns must name at least one column")
+        if self.label_column in self.text_columns:
+            raise ParamsError(
+                f"data.label_column {self.label_column!r} is also in data.text_columns"
+            )
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,18 @@
 """Classify text with a trained checkpoint.
 
     python -m textclf.predict "Stocks rally as oil prices fall"
-    python -m textclf.predict --input news.csv --output labelled.csv
+    python -m textclf.predict --input news.jsonl --output labelled.csv
 
-CSV mode reads a UTF-8 CSV with a header and a `text` column (or `title` and `description`,
-joined as in training), and writes it back with `predicted` and one `p_<class>` column per
+File mode reads CSV, TSV, JSON Lines or Parquet shaped like the training data (the checkpoint
+records which columns made the text, and a header-less file's columns), or any such file with
+a `text` column, and writes it back as CSV with `predicted` and one `p_<class>` column per
 class. The output is written to a temporary file and renamed, so it may be the input itself.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,10 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from textclf.data import join_text
+from textclf.data import check_text_values, join_text
 from textclf.errors import UserError
 from textclf.files import atomic_path
-from textclf.model import MODEL_DIR, encode, load_classifier, predict_proba
+from textclf.formats import detect_format, read_table
+from textclf.model import MODEL_DIR, CheckpointError, encode, load_classifier, predict_proba
 from textclf.params import PRECISIONS
 
 
@@ -53,40 +55,30 @@ def classify(
     return result
 
 
-def read_input(path: str) -> pd.DataFrame:
-    """The input CSV as strings; InputError naming the file (and line) if it cannot be used."""
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read ({error.strerror or error})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: bytes that are not UTF-8 ({error.reason})") from None
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: empty file (expected a header row and rows)") from None
-    except pd.errors.ParserError as error:
-        reason = str(error).strip().splitlines()[0]
-        raise InputError(f"{path}: malformed CSV ({reason})") from None
-    if frame.empty:
-        raise InputError(f"{path}: no rows below the header")
-    return frame
-
-
-def texts_from_csv(frame: pd.DataFrame, path: str = "the input CSV") -> list[str]:
-    if "text" in frame:
-        return frame["text"].fillna("").astype(str).tolist()
-    if {"title", "description"} <= set(frame.columns):
-        return join_text(frame["title"], frame["description"]).tolist()
-    raise InputError(
-        f"{path} needs a 'text' column, or 'title' and 'description' "
-        f"(it has: {', '.join(map(str, frame.columns))})"
-    )
+def read_input(path: str, settings: dict) -> tuple[pd.DataFrame, list[str]]:
+    """The input file's rows and their texts, built from the columns the checkpoint was trained
+    on (`settings`: its config's `textclf` entry). A CSV/TSV whose first row names the text
+    columns has a header; otherwise it has the training data's columns. Any other file needs a
+    `text` column."""
+    text_columns = settings.get("text_columns") or ["title", "description"]
+    data_format = detect_format(path)
+    table = read_table(Path(path), path, data_format, header=True, columns=None)
+    columns = settings.get("columns")
+    has_text = set(text_columns) <= set(table.frame.columns) or "text" in table.frame.columns
+    if data_format in ("csv", "tsv") and columns and not has_text:
+        table = read_table(Path(path), path, data_format, header=False, columns=columns)
+    if set(text_columns) <= set(table.frame.columns):
+        check_text_values(table, text_columns)
+        texts = join_text(table.frame, text_columns, settings.get("clean_backslashes", True))
+    elif "text" in table.frame.columns:
+        check_text_values(table, ["text"])
+        texts = table.frame["text"].fillna("").astype(str)
+    else:
+        raise InputError(
+            f"{path} needs a 'text' column, or {' and '.join(map(repr, text_columns))} "
+            f"(it has: {', '.join(map(str, table.frame.columns))})"
+        )
+    return table.frame, texts.tolist()
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -107,7 +99,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = OneLineParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("texts", nargs="*", help="texts to classify")
     parser.add_argument("--model", default=str(MODEL_DIR), help="checkpoint directory")
-    parser.add_argument("--input", help="CSV file to classify (with a header row)")
+    parser.add_argument(
+        "--input", help="file to classify: CSV, TSV, JSON Lines or Parquet (optionally .gz)"
+    )
     parser.add_argument("--output", help="where to write the labelled CSV (default: stdout)")
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument(
@@ -118,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("give either texts or --input CSV")
     try:
         if args.input:
-            label_csv(args.input, args.output, args.model, args.batch_size, args.precision)
+            label_file(args.input, args.output, args.model, args.batch_size, args.precision)
             return
         result = classify(args.texts, args.model, args.batch_size, args.precision)
     except UserError as error:
@@ -128,12 +122,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"{row['predicted']}\t{text}\t({scores})")
 
 
-def label_csv(source: str, output: str | None, model: str, batch_size: int, precision: str):
-    """`source` with `predicted` and `p_<class>` columns, to `output` (atomically) or stdout."""
+def checkpoint_settings(model_dir: str) -> dict:
+    """How the checkpoint's training text was built (`textclf` in its config.json)."""
+    config = Path(model_dir) / "config.json"
+    if not config.is_file():
+        raise CheckpointError(f"{model_dir}: no checkpoint here (run `dvc repro` or `dvc pull`)")
+    return json.loads(config.read_text(encoding="utf-8")).get("textclf") or {}
+
+
+def label_file(source: str, output: str | None, model: str, batch_size: int, precision: str):
+    """`source` with `predicted` and `p_<class>` columns, as CSV to `output` (atomically) or
+    stdout."""
     if output and not Path(output).parent.is_dir():
         raise InputError(f"{output}: the folder {Path(output).parent} does not exist")
-    frame = read_input(source)
-    predictions = classify(texts_from_csv(frame, source), model, batch_size, precision)
+    settings = checkpoint_settings(model)
+    frame, texts = read_input(source, settings)
+    predictions = classify(texts, model, batch_size, precision)
     labelled = pd.concat([frame, predictions], axis=1)
     if not output:
         labelled.to_csv(sys.stdout, index=False)

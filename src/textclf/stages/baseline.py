@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
-from textclf.data import PREPARED_DIR
+from textclf.data import PREPARED_DIR, read_schema
 from textclf.metrics import BASELINE_DIR, write_test_results
 from textclf.params import BaselineParams, load_params
 from textclf.stages import run
@@ -64,15 +64,14 @@ def build_model(params: BaselineParams) -> object:
 
 def main() -> None:
     params = load_params()
+    classes = read_schema()["classes"]
     train = pd.read_parquet(PREPARED_DIR / "train.parquet")
     test = pd.read_parquet(PREPARED_DIR / "test.parquet")
     model = build_model(params.baseline).fit(train["text"], train["label"])
-    probabilities = np.zeros((len(test), len(params.data.classes)))
+    probabilities = np.zeros((len(test), len(classes)))
     # columns by class id: a class absent from a capped train split gets probability 0
     probabilities[:, model.classes_] = model.predict_proba(test["text"])
-    write_test_results(
-        BASELINE_DIR, test["text"], test["label"].to_numpy(), probabilities, params.data.classes
-    )
+    write_test_results(BASELINE_DIR, test["text"], test["label"].to_numpy(), probabilities, classes)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow.parquet as pq
 
-from textclf.data import PREPARED_DIR, TOKENIZED_DIR
+from textclf.data import PREPARED_DIR, TOKENIZED_DIR, read_schema
 from textclf.metrics import TRANSFORMER_DIR, write_test_results
 from textclf.model import MODEL_DIR, load_classifier, predict_proba
 from textclf.params import load_params
@@ -25,7 +25,7 @@ def main() -> None:
     )
     texts = pd.read_parquet(PREPARED_DIR / "test.parquet", columns=["text"])["text"]
     labels = tokenized.column("label").to_numpy()
-    write_test_results(TRANSFORMER_DIR, texts, labels, probabilities, params.data.classes)
+    write_test_results(TRANSFORMER_DIR, texts, labels, probabilities, read_schema()["classes"])
 
 
 if __name__ == "__main__":

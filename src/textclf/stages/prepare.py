@@ -1,7 +1,10 @@
-"""Stage prepare: raw CSVs -> data/prepared/{train,validation,test}.parquet (text, label).
+"""Stage prepare: raw files (data/raw/, any supported format) -> data/prepared/
+{train,validation,test}.parquet (text, label id) and schema.json (class names, text columns).
 
-Rows whose title and description are both empty are dropped and counted; duplicates are kept,
-as in the notebook. metrics/data.json reports rows per split and class, and what was dropped.
+The text is the `data.text_columns` joined with one space; labels are mapped to class ids
+(textclf.labels). The validation split is `data.validation_url` if given, else a stratified
+share of the train file. Rows with empty text are dropped and counted; duplicates are kept, as
+in the notebook. metrics/data.json reports rows per split and class, and what was dropped.
 """
 
 from __future__ import annotations
@@ -12,38 +15,74 @@ from textclf.data import (
     PREPARED_DIR,
     RAW_DIR,
     cap_rows,
-    read_raw_csv,
     split_validation,
     to_examples,
     write_parquet,
+    write_schema,
 )
-from textclf.files import atomic_path, write_json
+from textclf.files import atomic_path, redact, write_json
+from textclf.formats import read_table, stored_name
+from textclf.labels import check_known, find_classes, label_ids
 from textclf.metrics import DATA_REPORT
-from textclf.params import load_params
+from textclf.params import DataParams, load_params
 from textclf.stages import run
 
 
 def main() -> None:
     params = load_params()
-    prepare, classes = params.prepare, params.data.classes
-    dropped = {}
-    examples = {}
-    for source in ("train", "test"):
-        frame = to_examples(read_raw_csv(RAW_DIR / f"{source}.csv", len(classes)))
+    data, prepare = params.data, params.prepare
+    sources = {"train": data.train_url, "test": data.test_url}
+    if data.validation_url:
+        sources["validation"] = data.validation_url
+    tables = {split: read_split(split, source, data) for split, source in sources.items()}
+    for table in tables.values():
+        table.require([*data.text_columns, data.label_column])
+    classes = data.classes or find_classes(tables["train"], data.label_column)
+    examples, dropped = {}, {}
+    for split, table in tables.items():
+        ids = label_ids(
+            table,
+            data.label_column,
+            classes,
+            data.label_offset,
+            data.header,
+            found_in_train=data.classes is None,
+        )
+        if split != "train":
+            check_known(table, ids, set(examples["train"]["label"]), classes)
+        frame = to_examples(table, data.text_columns, ids, data.clean_backslashes)
         empty = frame["text"].str.strip() == ""
-        dropped[f"{source}_empty_text"] = int(empty.sum())
-        examples[source] = frame[~empty]
+        dropped[f"{split}_empty_text"] = int(empty.sum())
+        examples[split] = frame[~empty]
 
-    train, validation = split_validation(examples["train"], prepare.validation_size, prepare.seed)
+    if "validation" in examples:
+        train, validation = examples["train"], examples["validation"]
+    else:
+        train, validation = split_validation(
+            examples["train"], prepare.validation_size, prepare.seed
+        )
     splits = {
         "train": cap_rows(train, prepare.max_train_rows, prepare.seed),
         "validation": cap_rows(validation, prepare.max_validation_rows, prepare.seed),
         "test": cap_rows(examples["test"], prepare.max_test_rows, prepare.seed),
     }
+    schema = {
+        "classes": classes,
+        "text_columns": data.text_columns,
+        "clean_backslashes": data.clean_backslashes,
+        "label_column": data.label_column,
+        "columns": None if data.header else data.columns,
+    }
     with atomic_path(PREPARED_DIR, directory=True) as output:
         for name, frame in splits.items():
             write_parquet(frame.reset_index(drop=True), output / f"{name}.parquet")
+        write_schema(output, schema)
     write_json(DATA_REPORT, data_report(splits, classes, dropped))
+
+
+def read_split(split: str, source: str, data: DataParams):
+    path = RAW_DIR / stored_name(split, source, data.format)
+    return read_table(path, redact(source), data.format, data.header, data.columns)
 
 
 def data_report(splits: dict[str, pd.DataFrame], classes: list[str], dropped: dict) -> dict:

@@ -19,7 +19,15 @@ from pathlib import Path
 from transformers import AutoTokenizer, set_seed
 
 from textclf.checkpoints import CHECKPOINT_DIR, discard, fingerprint, resumable_checkpoint
-from textclf.data import TOKENIZED_DIR, TOKENIZER_DIR, DataError, load_dataset
+from textclf.data import (
+    SCHEMA_FILE,
+    TEXT_SETTINGS,
+    TOKENIZED_DIR,
+    TOKENIZER_DIR,
+    DataError,
+    load_dataset,
+    read_schema,
+)
 from textclf.files import atomic_path, write_json
 from textclf.metrics import TRAIN_METRICS, TRAINING_CURVES
 from textclf.model import MODEL_DIR, load_model_for_training
@@ -73,9 +81,12 @@ def train(params: Params) -> None:
     )
     if resume_from and is_main_process():
         print(f"Resuming from {resume_from}")
+    schema = read_schema()
     tokenizer = AutoTokenizer.from_pretrained(TOKENIZER_DIR)
     set_seed(train.seed)  # before the classification head is initialised, not only in Trainer
-    model = load_model_for_training(params.model.name, params.data.classes)
+    model = load_model_for_training(params.model.name, schema["classes"])
+    # how to build the input text from a file's columns, for `predict` on files like the data
+    model.config.textclf = {key: schema[key] for key in TEXT_SETTINGS}
     trainer = make_trainer(
         model,
         tokenizer,
@@ -105,11 +116,10 @@ def train(params: Params) -> None:
 def run_fingerprint(params: Params, splits: dict[str, Path]) -> dict:
     settings = {
         "model": params.model.name,
-        "classes": params.data.classes,
         "train": dataclasses.asdict(params.train),
         "world_size": int(os.environ.get("WORLD_SIZE", "1")),
     }
-    return fingerprint(settings, list(splits.values()))
+    return fingerprint(settings, [*splits.values(), SCHEMA_FILE])
 
 
 if __name__ == "__main__":
