@@ -1,0 +1,117 @@
+"""Frozen dataclasses from YAML, checked: the first missing, unknown, mistyped or non-finite
+value stops with one line naming its key and the line of the file it is on."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import reprlib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode
+
+from textclf.errors import ParamsError
+
+# Values are echoed in errors: bounded, so that a YAML alias bomb cannot blow up the message.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 2, 6, 4, 60, 60
+_KEY = re.compile(r"\b[a-z_]+(?:\.[A-Za-z_]+)?")
+
+
+def load_yaml_as(cls: type, path: Path) -> Any:
+    """`path` as a `cls` instance; ParamsError `path:line: message` at the first problem."""
+    # YAML 1.2 (as DVC writes it): `3e-05` is a float, not a string as in YAML 1.1.
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.load(text) or {}
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        problem = error.problem or error.context or "invalid YAML"
+        raise ParamsError(f"{path}{line}: {problem}") from None
+    except (YAMLError, UnicodeDecodeError) as error:
+        raise ParamsError(f"{path}: {str(error).splitlines()[0]}") from None
+    try:
+        return build(cls, raw)
+    except ParamsError as error:
+        lines = _key_lines(yaml.compose(text))
+        named = [lines[key] for key in _KEY.findall(str(error)) if key in lines]
+        where = f"{path}:{named[0]}" if named else str(path)
+        raise ParamsError(f"{where}: {error}") from None
+
+
+def _key_lines(root: Any) -> dict[str, int]:
+    """1-based line of each `section` and `section.key` mapping key in the composed YAML."""
+    lines: dict[str, int] = {}
+    if not isinstance(root, MappingNode):
+        return lines
+    for section, body in root.value:
+        lines.setdefault(str(section.value), section.start_mark.line + 1)
+        if isinstance(body, MappingNode):
+            for key, _ in body.value:
+                lines.setdefault(f"{section.value}.{key.value}", key.start_mark.line + 1)
+    return lines
+
+
+def build(cls: type, raw: Any, prefix: str = "") -> Any:
+    """A `cls` from plain data: types checked against the hints, `check()` run if defined."""
+    where = prefix.rstrip(".") or "params.yaml"
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{where} must be a mapping, got {type(raw).__name__}")
+    if not all(isinstance(key, str) for key in raw):
+        raise ParamsError(f"{where} keys must be names, got {short(list(raw))}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ParamsError(
+            f"unknown key {prefix}{unknown[0]} (expected one of: {', '.join(fields)})"
+        )
+    values = {}
+    for name, spec in fields.items():
+        key = f"{prefix}{name}"
+        if name not in raw:
+            if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+                raise ParamsError(f"missing key {key}")
+            continue
+        values[name] = _convert(hints[name], raw[name], key)
+    instance = cls(**values)
+    if hasattr(instance, "check"):
+        instance.check()
+    return instance
+
+
+def _convert(hint: Any, value: Any, key: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return build(hint, value, prefix=f"{key}.")
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        (hint,) = [option for option in options if option is not type(None)]
+        origin = typing.get_origin(hint)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ParamsError(f"{key} must be a list of {item.__name__}, got {short(value)}")
+        return [_convert(item, element, f"{key}[{i}]") for i, element in enumerate(value)]
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, hint) or (isinstance(value, bool) and hint is not bool):
+        raise ParamsError(f"{key} must be {hint.__name__}, got {short(value)}")
+    if hint is float and not math.isfinite(value):
+        raise ParamsError(f"{key} must be a finite number, got {value}")
+    return value
+
+
+def short(value: Any) -> str:
+    """`repr(value)`, cut to a readable length."""
+    return _SHORT.repr(value)
