@@ -1,4 +1,6 @@
+import json
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -155,3 +157,26 @@ def test_bf16_prediction_stays_close_to_fp32(checkpoint):
     mixed = classify(TEXTS, str(checkpoint), precision="bf16")
     columns = [f"p_{name}" for name in CLASSES]
     assert np.allclose(exact[columns], mixed[columns], atol=0.03)
+
+
+def test_header_less_file_shaped_like_the_training_data(checkpoint, tmp_path):
+    """A checkpoint trained on header-less AG News CSVs labels such a file with no flags, even
+    when its first row could not be a header (a repeated value)."""
+    trained = tmp_path / "trained"
+    shutil.copytree(checkpoint, trained)
+    config = json.loads((trained / "config.json").read_text())
+    config["textclf"] = {
+        "text_columns": ["title", "description"],
+        "clean_backslashes": True,
+        "label_column": "label",
+        "columns": ["label", "title", "description"],
+    }
+    (trained / "config.json").write_text(json.dumps(config))
+    source = tmp_path / "news.csv"
+    source.write_text('"3","Same","Same"\n"1","Oil\\gas","up"\n')
+    output = tmp_path / "labelled.csv"
+    main(["--model", str(trained), "--input", str(source), "--output", str(output)])
+    labelled = pd.read_csv(output)
+    assert labelled[["label", "title"]].values.tolist() == [[3, "Same"], [1, "Oil\\gas"]]
+    expected = classify(["Same Same", "Oil gas up"], str(trained))
+    assert labelled["predicted"].tolist() == expected["predicted"].tolist()

@@ -23,7 +23,7 @@ import pandas as pd
 from textclf.data import check_text_values, join_text
 from textclf.errors import UserError
 from textclf.files import atomic_path
-from textclf.formats import detect_format, read_table
+from textclf.formats import DataError, detect_format, read_table
 from textclf.model import MODEL_DIR, CheckpointError, encode, load_classifier, predict_proba
 from textclf.params import PRECISIONS
 
@@ -61,11 +61,16 @@ def read_input(path: str, settings: dict) -> tuple[pd.DataFrame, list[str]]:
     columns has a header; otherwise it has the training data's columns. Any other file needs a
     `text` column."""
     text_columns = settings.get("text_columns") or ["title", "description"]
-    data_format = detect_format(path)
-    table = read_table(Path(path), path, data_format, header=True, columns=None)
-    columns = settings.get("columns")
-    has_text = set(text_columns) <= set(table.frame.columns) or "text" in table.frame.columns
-    if data_format in ("csv", "tsv") and columns and not has_text:
+    data_format, columns = detect_format(path), settings.get("columns")
+    try:
+        table = read_table(Path(path), path, data_format, header=True, columns=None)
+        named = set(table.frame.columns)
+        has_header = set(text_columns) <= named or "text" in named
+    except DataError:  # a first row that cannot be a header (repeated or empty values)
+        if data_format not in ("csv", "tsv") or not columns:
+            raise
+        has_header = False
+    if data_format in ("csv", "tsv") and columns and not has_header:
         table = read_table(Path(path), path, data_format, header=False, columns=columns)
     if set(text_columns) <= set(table.frame.columns):
         check_text_values(table, text_columns)
