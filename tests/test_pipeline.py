@@ -31,7 +31,16 @@ RESULT_FILES = (
     "predictions.csv",
     "confusion_matrix.png",
 )
-TEST_METRIC_KEYS = {"accuracy", "loss", "f1_macro", "f1_weighted"}
+TEST_METRIC_KEYS = {
+    "accuracy",
+    "loss",
+    "f1_macro",
+    "f1_weighted",
+    "accuracy_low",
+    "accuracy_high",
+    "f1_macro_low",
+    "f1_macro_high",
+}
 TRAIN_METRIC_KEYS = {
     "train_loss",
     "eval_loss",
@@ -73,6 +82,8 @@ def test_metrics_have_documented_keys_and_beat_chance(project):
     test = json.loads((project / "metrics/transformer/test.json").read_text())
     assert set(test) == TEST_METRIC_KEYS
     assert test["accuracy"] > 0.6, test  # 4 balanced classes: chance is 0.25
+    assert test["accuracy_low"] <= test["accuracy"] <= test["accuracy_high"]
+    assert test["f1_macro_low"] <= test["f1_macro"] <= test["f1_macro_high"]
     per_class = pd.read_csv(project / "metrics/transformer/per_class.csv")
     assert per_class["class"].tolist() == CLASSES
     assert set(per_class.columns) == {"class", "precision", "recall", "f1", "support"}

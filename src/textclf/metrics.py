@@ -17,6 +17,7 @@ from sklearn.metrics import (
 
 from textclf.files import atomic_path, write_json, write_text
 from textclf.plots import save_confusion_matrix
+from textclf.statistics import bootstrap_intervals
 
 # Metrics files, as declared in dvc.yaml.
 METRICS_DIR = Path("metrics")
@@ -65,8 +66,8 @@ def write_test_results(
 def classification_metrics(
     labels: Sequence[int], probabilities: np.ndarray, classes: Sequence[str]
 ) -> dict:
-    """accuracy, loss (cross-entropy), macro and weighted F1, and per-class
-    precision/recall/F1/support keyed by class name."""
+    """accuracy, loss (cross-entropy), macro and weighted F1, 95% bootstrap bounds of accuracy
+    and macro F1, and per-class precision/recall/F1/support keyed by class name."""
     class_ids = list(range(len(classes)))
     predicted = probabilities.argmax(axis=1)
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -86,6 +87,8 @@ def classification_metrics(
         "loss": _round(log_loss(labels, probabilities, labels=class_ids)),
         "f1_macro": _round(f1_score(labels, predicted, labels=class_ids, average="macro")),
         "f1_weighted": _round(f1_score(labels, predicted, labels=class_ids, average="weighted")),
+        # how far the test rows pin these down: seeded, so a rerun writes the same bytes
+        **bootstrap_intervals(np.asarray(labels), predicted, len(classes)),
         "per_class": per_class,
     }
 
