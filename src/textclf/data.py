@@ -62,13 +62,9 @@ def to_examples(
     return pd.DataFrame({"text": text.to_numpy(), "label": pd.array(labels, dtype="int64")})
 
 
-def write_schema(folder: Path, schema: dict) -> None:
-    """What later stages and `predict` need to know of the data: class names in id order and
-    how the text was built from the columns."""
-    (folder / "schema.json").write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
-
-
 def read_schema(path: Path = SCHEMA_FILE) -> dict:
+    """What later stages need to know of the data (written by prepare): class names in id order
+    and how the text was built from the columns."""
     if not path.is_file():
         raise DataError(f"{path}: file not found (run `dvc repro`, or `dvc pull`)")
     return json.loads(path.read_text(encoding="utf-8"))

@@ -54,13 +54,13 @@ def label_ids(
             ids.append(index[value])
             continue
         number = as_integer(value)
-        if number is None and found_in_train:
-            raise DataError(
-                f"{table.where(row)}: label {_name(value, table, row)!r} never occurs in the "
-                f"train split (classes: {', '.join(classes)})"
-            )
         if number is None:
             name = _name(value, table, row)
+            if found_in_train:
+                raise DataError(
+                    f"{table.where(row)}: label {name!r} never occurs in the train split "
+                    f"(classes: {', '.join(classes)})"
+                )
             hint = ""
             if row == 0 and not header and not table.parquet:
                 hint = " (a header row? set data.header: true)"

@@ -83,9 +83,7 @@ def load_classifier(
     path: str | Path = MODEL_DIR,
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """A fine-tuned checkpoint (as written by the train stage) ready for inference."""
-    path = Path(path)
-    if not (path / "config.json").is_file():
-        raise CheckpointError(f"{path}: no checkpoint here (run `dvc repro` or `dvc pull`)")
+    path = require_checkpoint(path)
     try:
         model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True)
         tokenizer = AutoTokenizer.from_pretrained(path)
@@ -93,6 +91,14 @@ def load_classifier(
         reason = str(error).strip().splitlines()[0]
         raise CheckpointError(f"{path}: incomplete checkpoint ({reason})") from None
     return model.to(inference_device()).eval(), tokenizer
+
+
+def require_checkpoint(path: str | Path) -> Path:
+    """`path` as a checkpoint folder; CheckpointError if it holds none."""
+    path = Path(path)
+    if not (path / "config.json").is_file():
+        raise CheckpointError(f"{path}: no checkpoint here (run `dvc repro` or `dvc pull`)")
+    return path
 
 
 def inference_device() -> torch.device:

@@ -24,7 +24,7 @@ from textclf.data import check_text_values, join_text
 from textclf.errors import UserError
 from textclf.files import atomic_path
 from textclf.formats import DataError, detect_format, read_table
-from textclf.model import MODEL_DIR, CheckpointError, encode, load_classifier, predict_proba
+from textclf.model import MODEL_DIR, encode, load_classifier, predict_proba, require_checkpoint
 from textclf.params import PRECISIONS
 
 
@@ -129,9 +129,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def checkpoint_settings(model_dir: str) -> dict:
     """How the checkpoint's training text was built (`textclf` in its config.json)."""
-    config = Path(model_dir) / "config.json"
-    if not config.is_file():
-        raise CheckpointError(f"{model_dir}: no checkpoint here (run `dvc repro` or `dvc pull`)")
+    config = require_checkpoint(model_dir) / "config.json"
     return json.loads(config.read_text(encoding="utf-8")).get("textclf") or {}
 
 

@@ -14,11 +14,11 @@ import pandas as pd
 from textclf.data import (
     PREPARED_DIR,
     RAW_DIR,
+    SCHEMA_FILE,
     cap_rows,
     split_validation,
     to_examples,
     write_parquet,
-    write_schema,
 )
 from textclf.files import atomic_path, redact, write_json
 from textclf.formats import read_table, stored_name
@@ -76,7 +76,7 @@ def main() -> None:
     with atomic_path(PREPARED_DIR, directory=True) as output:
         for name, frame in splits.items():
             write_parquet(frame.reset_index(drop=True), output / f"{name}.parquet")
-        write_schema(output, schema)
+        write_json(output / SCHEMA_FILE.name, schema)
     write_json(DATA_REPORT, data_report(splits, classes, dropped))
 
 
