@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dvclive import Live
-from dvclive.utils import standardize_metric_name
 from transformers import TrainerCallback
 
 # Outputs of the train stage, as declared in dvc.yaml.
@@ -48,6 +46,10 @@ class DVCLiveLogger(TrainerCallback):
     restored from the checkpoint is replayed into it, so the curves continue."""
 
     def __init__(self, directory: str | Path):
+        # imported here: a run that does not report to DVCLive (a benchmark on a bare GPU
+        # machine, say) does not need it installed
+        from dvclive import Live
+
         # dvcyaml=False: plots are declared in dvc.yaml; save_dvc_exp=False: this runs inside
         # `dvc repro`/`dvc exp run`, which record the experiment themselves.
         self.live = Live(str(directory), dvcyaml=False, save_dvc_exp=False)
@@ -61,6 +63,8 @@ class DVCLiveLogger(TrainerCallback):
             self._log({**logs, "step": state.global_step})
 
     def _log(self, logs: dict) -> None:
+        from dvclive.utils import standardize_metric_name
+
         self.live.step = int(logs.get("step", 0))
         for key, value in logs.items():
             if key not in ("step", "epoch") and isinstance(value, int | float):

@@ -1,0 +1,288 @@
+"""Training speed on a GPU at the notebook's scale: a bert-base-shaped model on 108,000
+AG-News-length rows, the notebook's Trainer setup against this repository's, in one process.
+
+    python bench/gpu_speed.py --data DIR --tokenizer DIR [--rows 108000 --steps 400]
+
+DIR holds an AG-News-format test.csv (header-less label,title,description); its rows are
+drawn with replacement (seeded) up to --rows, so lengths follow real AG News. The model is
+bert-base's shape (12 layers, hidden 768) with random weights: speed does not depend on the
+weights, and no hub download is needed. Sides, each timed over --steps optimizer steps after
+--warmup steps (CUDA synchronized at both ends):
+  notebook   the notebook's TrainingArguments (fp32, random order, batch 24)
+  repo       textclf.training with `precision: auto` (bf16) and `sampling: bucketed`
+  repo/random  the same with `sampling: random`, to separate the sampler's share
+Prediction is timed on the file's first rows (the notebook's Trainer.predict against
+textclf.model.predict_proba). Projected time of the notebook's run: 2 epochs over --rows,
+plus evaluation of the 10% validation split each epoch and of 7,600 test rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from speed import cpu_model, encode, read_ag_news
+from transformers import (
+    AutoTokenizer,
+    BertConfig,
+    BertForSequenceClassification,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+    set_seed,
+)
+
+from textclf.model import autocast_dtype, inference_device, predict_proba
+from textclf.params import TrainParams
+from textclf.training import make_trainer, training_arguments
+
+# dense bf16 tensor-core peaks from the vendor's data sheets (SXM parts)
+DATASHEET_BF16_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12}
+
+
+class StepTimer(TrainerCallback):
+    """Wall time between the end of step `warmup` and the end of the last step."""
+
+    def __init__(self, warmup: int):
+        self.warmup, self.start, self.seconds = warmup, None, None
+
+    def _now(self) -> float:
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        return time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.warmup:
+            self.start = self._now()
+        elif state.global_step == state.max_steps:
+            self.seconds = self._now() - self.start
+
+
+def bert_base(vocab_size: int) -> BertForSequenceClassification:
+    config = BertConfig(vocab_size=vocab_size, num_labels=4)  # defaults: bert-base's shape
+    return BertForSequenceClassification(config)
+
+
+def flops_per_token(model: BertForSequenceClassification, mean_length: float) -> float:
+    """Training FLOPs per token: 6 x non-embedding parameters plus attention's 12 x layers x
+    hidden x sequence length (the usual model-FLOPs count, without recomputation)."""
+    config = model.config
+    embeddings = sum(p.numel() for n, p in model.named_parameters() if "embeddings" in n)
+    dense = sum(p.numel() for p in model.parameters()) - embeddings
+    return 6 * dense + 12 * config.num_hidden_layers * config.hidden_size * mean_length
+
+
+def bare_step(vocab_size: int, length: int, dtype: torch.dtype | None, steps: int = 100) -> float:
+    """Samples/s of forward + backward + fused AdamW on one fixed 24 x `length` batch, with no
+    data loading, padding or Trainer: the ceiling of eager PyTorch for this model."""
+    device = inference_device()
+    model = bert_base(vocab_size).to(device).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5, weight_decay=0.01, fused=True)
+    ids = torch.randint(1000, 2000, (24, length), device=device)
+    labels = torch.randint(0, 4, (24,), device=device)
+    start = 0.0
+    for step in range(steps + 20):
+        if step == 20:
+            torch.cuda.synchronize()
+            start = time.perf_counter()
+        with torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=bool(dtype)):
+            loss = model(input_ids=ids, labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    torch.cuda.synchronize()
+    return 24 * steps / (time.perf_counter() - start)
+
+
+def measured_bf16_peak(size: int = 8192, repeats: int = 10) -> float:
+    a = torch.randn(size, size, device="cuda", dtype=torch.bfloat16)
+    b = torch.randn(size, size, device="cuda", dtype=torch.bfloat16)
+    for _ in range(3):
+        a @ b
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    torch.cuda.synchronize()
+    return 2 * size**3 * repeats / (time.perf_counter() - start)
+
+
+def side_batch(side: str) -> int:
+    """The per-device batch of a side: 24 (the notebook's), or N for a side named `.../batchN`."""
+    return int(side.rsplit("/batch", 1)[1]) if "/batch" in side else 24
+
+
+def train_side(side: str, tokenizer, train, steps: int, warmup: int, scratch: str) -> dict:
+    set_seed(42)
+    batch = side_batch(side)
+    model = bert_base(len(tokenizer))
+    timer = StepTimer(warmup)
+    quiet = dict(
+        max_steps=warmup + steps,
+        save_strategy="no",
+        eval_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        logging_steps=10**9,
+    )
+    if side == "notebook":
+        args = TrainingArguments(
+            output_dir=scratch,
+            per_device_train_batch_size=24,
+            weight_decay=0.01,
+            use_cpu=not torch.cuda.is_available(),
+            seed=42,
+            **quiet,
+        )
+        trainer = Trainer(
+            model=model,
+            args=args,
+            train_dataset=train,
+            processing_class=tokenizer,
+            callbacks=[timer],
+        )
+    else:
+        sampling = "random" if side == "repo/random" else "bucketed"
+        params = TrainParams(batch_size=batch, weight_decay=0.01, sampling=sampling)
+        args = training_arguments(params, scratch, **quiet)
+        trainer = make_trainer(model, tokenizer, args, train, None, [timer], sampling)
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    trainer.train()
+    figures = {"train_samples_per_s": steps * batch / timer.seconds}
+    if torch.cuda.is_available():
+        figures["peak_gpu_gib"] = torch.cuda.max_memory_allocated() / 2**30
+    return figures, trainer
+
+
+def predict_side(side: str, trainer, tokenizer, test) -> float:
+    """Prediction samples/s on `test`, as each side predicts, after an untimed warm-up call."""
+    model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).eval()
+    for rows in (test.select(range(min(256, len(test)))), test):
+        start = time.perf_counter()
+        if side == "notebook":
+            trainer.predict(rows)
+        else:
+            predict_proba(model, tokenizer, rows["input_ids"], 64, progress=False)
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+    return len(test) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="folder with test.csv")
+    parser.add_argument("--tokenizer", required=True, help="a BERT tokenizer folder")
+    parser.add_argument("--rows", type=int, default=108_000)
+    parser.add_argument("--steps", type=int, default=400, help="timed steps per side")
+    parser.add_argument("--warmup", type=int, default=50, help="untimed steps first")
+    parser.add_argument("--test-rows", type=int, default=7_600, help="rows to predict")
+    parser.add_argument("--sides", default="notebook,repo,repo/random")
+    parser.add_argument("--results", type=Path, help="also write the Markdown here")
+    args = parser.parse_args()
+
+    tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
+    tokenizer.model_max_length = 512
+    rows = read_ag_news(args.data / "test.csv")
+    drawn = rows.iloc[np.random.default_rng(1122).integers(0, len(rows), args.rows)]
+    start = time.perf_counter()
+    train = encode(tokenizer, drawn.reset_index(drop=True), 512)
+    tokenize_s = time.perf_counter() - start
+    test = encode(tokenizer, rows.head(args.test_rows), 512)
+    lengths = np.asarray(train["length"])
+    mean_length = float(lengths.mean())
+
+    on_gpu = torch.cuda.is_available()
+    device_name = torch.cuda.get_device_name() if on_gpu else cpu_model()
+    datasheet = next((v for k, v in DATASHEET_BF16_PEAK.items() if k in device_name), None)
+    measured = measured_bf16_peak() if on_gpu else None
+    model_flops = flops_per_token(bert_base(len(tokenizer)), mean_length)
+    repo_dtype = str(autocast_dtype("auto", inference_device()) or "fp32")
+
+    ceilings = {}
+    if on_gpu:
+        for name, dtype in (("fp32", None), ("bf16", torch.bfloat16)):
+            ceilings[name] = bare_step(len(tokenizer), round(mean_length), dtype)
+        print("bare-step ceilings (samples/s):", ceilings, flush=True)
+
+    report = {}
+    for side in args.sides.split(","):
+        with tempfile.TemporaryDirectory() as scratch:
+            figures, trainer = train_side(side, tokenizer, train, args.steps, args.warmup, scratch)
+            figures["predict_samples_per_s"] = predict_side(side, trainer, tokenizer, test)
+        del trainer
+        if on_gpu:
+            torch.cuda.empty_cache()
+        tokens_per_s = figures["train_samples_per_s"] * mean_length
+        for name, peak in (("mfu_datasheet", datasheet), ("mfu_measured", measured)):
+            if peak:
+                figures[name] = tokens_per_s * model_flops / peak
+        validation_rows = args.rows // 9  # the 90/10 split of the notebook's 120,000 rows
+        figures["projected_min"] = (
+            2 * args.rows / figures["train_samples_per_s"]
+            + (2 * validation_rows + 7_600) / figures["predict_samples_per_s"]
+        ) / 60
+        report[side] = figures
+        print(side, {k: round(v, 3) for k, v in figures.items()}, flush=True)
+
+    text = render(args, report, device_name, repo_dtype, mean_length, lengths, tokenize_s)
+    if datasheet and measured:
+        text += f"\nbf16 peaks: data sheet {datasheet / 1e12:.0f} TFLOP/s, measured "
+        text += f"{measured / 1e12:.0f} TFLOP/s (8192^3 matmul). MFU counts model FLOPs "
+        text += "(6 x non-embedding parameters + 12 x layers x hidden x length per token) "
+        text += "of real, non-padding tokens.\n"
+    if ceilings:
+        text += (
+            f"\nBare-step ceiling (forward + backward + fused AdamW on one fixed 24 x "
+            f"{round(mean_length)}-token batch, eager PyTorch, no data loading or Trainer): "
+            f"{ceilings['fp32']:.0f} samples/s in fp32, {ceilings['bf16']:.0f} in bf16.\n"
+        )
+    print(text)
+    if args.results:
+        args.results.write_text(text, encoding="utf-8")
+
+
+def render(args, report, device_name, repo_dtype, mean_length, lengths, tokenize_s) -> str:
+    sides = list(report)
+    rows = [
+        ("train samples/s", "train_samples_per_s", "{:.0f}"),
+        ("prediction samples/s", "predict_samples_per_s", "{:.0f}"),
+        ("peak GPU memory (GiB)", "peak_gpu_gib", "{:.1f}"),
+        ("MFU (real tokens, data-sheet bf16 peak)", "mfu_datasheet", "{:.1%}"),
+        ("MFU (real tokens, measured bf16 peak)", "mfu_measured", "{:.1%}"),
+        ("projected notebook run: 2 epochs + evaluation (min)", "projected_min", "{:.1f}"),
+    ]
+    base = report[sides[0]]["train_samples_per_s"]
+    lines = [
+        "## GPU: notebook scale",
+        "",
+        f"Command: `python bench/gpu_speed.py {' '.join(sys.argv[1:])}`",
+        "",
+        f"Machine: {device_name}, {platform.machine()}, torch {torch.__version__}. "
+        f"bert-base shape (12 x 768, random weights, the vocabulary of `--tokenizer`), "
+        f"{args.rows:,} rows drawn from real AG News "
+        f"(tokens per row: mean {mean_length:.1f}, median {statistics.median(lengths):.0f}, "
+        f"max {lengths.max()}; tokenized in {tokenize_s:.1f} s), batch 24 unless the side's name "
+        f"says `batchN`, {args.steps} timed steps after {args.warmup} warm-up steps per side. "
+        f"Precision: notebook fp32, repo {repo_dtype.replace('torch.', '')} (`precision: auto`).",
+        "",
+        "| figure | " + " | ".join(sides) + " |",
+        "| --- |" + " --- |" * len(sides),
+    ]
+    for label, key, fmt in rows:
+        cells = [fmt.format(report[s][key]) if key in report[s] else "" for s in sides]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    ratios = [f"{report[s]['train_samples_per_s'] / base:.2f}x" for s in sides]
+    lines.append("| train speed / notebook | " + " | ".join(ratios) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
