@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -23,13 +24,16 @@ from transformers import pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SPLITS = ("train", "validation", "test")
-STAGES = {"download", "prepare", "tokenize", "train", "evaluate", "baseline"}
+STAGES = {"download", "prepare", "tokenize", "train", "evaluate", "baseline", "compare"}
 RESULT_FILES = (
     "test.json",
     "report.txt",
     "per_class.csv",
     "predictions.csv",
+    "mistakes.csv",
+    "calibration.csv",
     "confusion_matrix.png",
+    "reliability.png",
 )
 TEST_METRIC_KEYS = {
     "accuracy",
@@ -40,6 +44,8 @@ TEST_METRIC_KEYS = {
     "accuracy_high",
     "f1_macro_low",
     "f1_macro_high",
+    "ece",
+    "brier",
 }
 TRAIN_METRIC_KEYS = {
     "train_loss",
@@ -100,7 +106,63 @@ def test_metrics_have_documented_keys_and_beat_chance(project):
         "metrics/train.json",
         "metrics/transformer/test.json",
         "metrics/baseline/test.json",
+        "metrics/comparison.json",
     }
+
+
+def test_comparison_stage_agrees_with_both_models_test_metrics(project):
+    comparison = json.loads((project / "metrics/comparison.json").read_text())
+    assert set(comparison) == {
+        "rows",
+        "baseline_accuracy",
+        "transformer_accuracy",
+        "accuracy_diff",
+        "accuracy_diff_low",
+        "accuracy_diff_high",
+        "f1_macro_diff",
+        "f1_macro_diff_low",
+        "f1_macro_diff_high",
+        "mcnemar_p",
+        "only_baseline_right",
+        "only_transformer_right",
+    }
+    tests = {
+        model: json.loads((project / f"metrics/{model}/test.json").read_text())
+        for model in ("transformer", "baseline")
+    }
+    assert comparison["transformer_accuracy"] == tests["transformer"]["accuracy"]
+    assert comparison["baseline_accuracy"] == tests["baseline"]["accuracy"]
+    difference = tests["transformer"]["accuracy"] - tests["baseline"]["accuracy"]
+    assert comparison["accuracy_diff"] == pytest.approx(difference, abs=1e-6)
+    only = comparison["only_transformer_right"] - comparison["only_baseline_right"]
+    assert only == round(difference * comparison["rows"])
+    for metric in ("accuracy", "f1_macro"):
+        low, high = comparison[f"{metric}_diff_low"], comparison[f"{metric}_diff_high"]
+        assert low <= comparison[f"{metric}_diff"] <= high
+    assert 0 < comparison["mcnemar_p"] <= 1
+
+
+@pytest.mark.parametrize("model", ["transformer", "baseline"])
+def test_error_analysis_and_calibration_files_describe_the_predictions(project, model):
+    folder = project / "metrics" / model
+    predictions = pd.read_csv(folder / "predictions.csv")
+    mistakes = pd.read_csv(folder / "mistakes.csv")
+    assert mistakes.columns.tolist() == ["text", "label", "predicted", "probability"]
+    assert (mistakes["label"] != mistakes["predicted"]).all()
+    for label, rows in mistakes.groupby("label"):
+        assert rows["probability"].is_monotonic_decreasing, label
+    wrong = predictions[predictions["label"] != predictions["predicted"]]
+    assert set(mistakes["text"]) <= set(wrong["text"])
+    # evaluate.mistakes_per_class: 5
+    assert len(mistakes) == sum(min(5, n) for n in wrong.groupby("label").size())
+    calibration = pd.read_csv(folder / "calibration.csv")
+    assert calibration["rows"].sum() == len(predictions) == 120
+    gaps = (calibration["confidence"] - calibration["accuracy"]).abs() * calibration["rows"]
+    test = json.loads((folder / "test.json").read_text())
+    assert test["ece"] == pytest.approx(gaps.sum() / 120, abs=1e-5)
+    assert 0 <= test["brier"] <= 2
+    report = (folder / "report.txt").read_text()
+    assert "Costliest confusions (true -> predicted)" in report or len(wrong) == 0
 
 
 def test_training_curves_have_a_point_per_logging_step_on_the_step_axis(project):
@@ -126,7 +188,7 @@ def test_repro_reruns_only_what_changed(project):
     before = json.loads((project / "metrics/train.json").read_text())
 
     update_params(project, {"train": {"learning_rate": 2e-3}})
-    assert repro(project) == {"train", "evaluate"}
+    assert repro(project) == {"train", "evaluate", "compare"}
     diff = json.loads(run(["dvc", "metrics", "diff", "--json"], project).stdout)
     assert diff["metrics/train.json"]["train_loss"]["old"] == before["train_loss"]
     assert diff["metrics/train.json"]["train_loss"]["diff"] != 0
@@ -134,12 +196,13 @@ def test_repro_reruns_only_what_changed(project):
     run(["git", "commit", "-qam", "lower learning rate"], project)
 
     update_params(project, {"tokenize": {"max_length": 32}})
-    assert repro(project) == {"tokenize", "train", "evaluate"}
+    # compare reruns only if a model's predictions changed
+    assert repro(project) - {"compare"} == {"tokenize", "train", "evaluate"}
     assert repro(project) == set()
     run(["git", "commit", "-qam", "shorter inputs"], project)
 
     update_params(project, {"baseline": {"C": 1.0}})
-    assert repro(project) == {"baseline"}
+    assert repro(project) == {"baseline", "compare"}
     run(["git", "commit", "-qam", "stronger baseline regularization"], project)
 
 
@@ -147,11 +210,11 @@ def test_run_cache_restores_train_evaluate_and_baseline(project):
     """A param changed and set back: every stage comes back from the run-cache, none reruns."""
     before = {name: digests(project / name) for name in ("models", "metrics", "dvclive")}
     update_params(project, {"train": {"learning_rate": 1e-3}, "baseline": {"C": 3.0}})
-    assert repro(project) == {"train", "evaluate", "baseline"}
+    assert repro(project) == {"train", "evaluate", "baseline", "compare"}
     run(["git", "checkout", "params.yaml"], project)
     output = run(["dvc", "repro"], project).stdout
     assert stages_run(output) == set(), output
-    for stage in ("train", "evaluate", "baseline"):
+    for stage in ("train", "evaluate", "baseline", "compare"):
         assert f"Stage '{stage}' is cached - skipping run" in output
     assert {name: digests(project / name) for name in before} == before
     assert run(["git", "status", "--porcelain"], project).stdout == ""
@@ -186,12 +249,14 @@ def test_plots_render_every_declared_plot(project, tmp_path):
     run(["dvc", "plots", "show", "--json", "-o", str(tmp_path / "json")], project)
     run(["dvc", "plots", "show", "-o", str(tmp_path / "html")], project)
     page = (tmp_path / "html/index.html").read_text()
-    for plot in ("Loss", "Validation accuracy", "Confusion matrix", "Per-class F1"):
+    for plot in ("Loss", "Validation accuracy", "Confusion matrix", "Per-class F1", "Reliability"):
         assert plot in page, plot
     for image in (
         "training_curves.png",
         "transformer/confusion_matrix.png",
         "baseline/confusion_matrix.png",
+        "transformer/reliability.png",
+        "baseline/reliability.png",
     ):
         assert image.replace("/", "_") in page or image in page, image
         data = (project / "metrics" / image).read_bytes()
@@ -223,6 +288,52 @@ def test_experiments_compare_in_exp_show_and_metrics_diff(project):
     assert params["train"]["learning_rate"] == pytest.approx(8e-3)
     diff = json.loads(run(["dvc", "metrics", "diff", "fast", "slow", "--json"], project).stdout)
     assert diff["metrics/transformer/test.json"]["loss"]["diff"] != 0
+
+
+def compare(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return run(["python", "-m", "textclf.compare", *args], project, check=False)
+
+
+def test_compare_command_gives_a_verdict_between_two_experiments(project):
+    """The README's `python -m textclf.compare`, on the experiments run above."""
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], project).stdout)
+    accuracy = {
+        exp["name"]: exp["data"]["metrics"]["metrics/transformer/test.json"]["data"]["accuracy"]
+        for entry in shown
+        for exp in (entry.get("experiments") or [])
+        for exp in exp["revs"]
+        if exp["name"] in ("fast", "slow")
+    }
+    result = compare(project, "fast", "slow")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:3] == ["A: fast", "B: slow", "120 test rows"]
+    assert f"accuracy: A {accuracy['fast']:.4f}, B {accuracy['slow']:.4f}" in lines
+    difference = accuracy["slow"] - accuracy["fast"]
+    assert lines[5].split()[:2] == ["accuracy", f"{difference:+.4f}"]
+    assert any(line.startswith("McNemar exact p = ") for line in lines)
+    assert re.fullmatch(
+        r"verdict \(5% level\): (B better|A better|no significant difference)", lines[-1]
+    )
+    # a group of runs against the same runs in another order: exactly no difference
+    grouped = compare(project, "fast,slow", "slow,fast", "--model", "baseline")
+    assert grouped.returncode == 0, grouped.stderr
+    assert "verdict (5% level): no significant difference" in grouped.stdout
+    assert "McNemar" not in grouped.stdout
+    assert compare(project, "workspace", "HEAD").returncode == 0
+
+
+def test_compare_refuses_incomparable_runs_in_one_line(project):
+    # --temp: the workspace keeps its state for the tests below
+    run(["dvc", "exp", "run", "--temp", "-n", "fewer", "-S", "prepare.max_test_rows=60"], project)
+    result = compare(project, "fast", "fewer")
+    assert result.returncode == 1
+    assert (
+        result.stderr == "error: cannot compare fast and fewer: different test rows (120 vs 60)\n"
+    )
+    missing = compare(project, "fast", "no-such-exp")
+    assert missing.stderr == "error: no-such-exp: no such git revision or DVC experiment\n"
+    run(["dvc", "exp", "remove", "fewer"], project)  # out of the `dvc exp show` tables below
 
 
 def test_readme_exp_show_command_gives_a_readable_table(project):

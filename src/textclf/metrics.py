@@ -15,18 +15,11 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+from textclf.calibration import calibration_metrics, reliability_table
 from textclf.files import atomic_path, write_json, write_text
-from textclf.plots import save_confusion_matrix
+from textclf.mistakes import confident_mistakes, costly_confusions
+from textclf.plots import save_confusion_matrix, save_reliability_diagram
 from textclf.statistics import bootstrap_intervals
-
-# Metrics files, as declared in dvc.yaml.
-METRICS_DIR = Path("metrics")
-DATA_REPORT = METRICS_DIR / "data.json"
-TRAIN_METRICS = METRICS_DIR / "train.json"
-TRAINING_CURVES = METRICS_DIR / "training_curves.png"
-# One folder of test results per model, with the same files in each (see write_test_results).
-TRANSFORMER_DIR = METRICS_DIR / "transformer"
-BASELINE_DIR = METRICS_DIR / "baseline"
 
 
 def write_test_results(
@@ -35,11 +28,15 @@ def write_test_results(
     labels: np.ndarray,
     probabilities: np.ndarray,
     classes: Sequence[str],
+    mistakes_per_class: int = 5,
 ) -> dict:
     """Everything `dvc metrics`/`dvc plots` and people read about one model on the test split:
-    test.json, report.txt, per_class.csv, predictions.csv and confusion_matrix.png."""
+    test.json, report.txt, per_class.csv, predictions.csv, mistakes.csv, calibration.csv,
+    confusion_matrix.png and reliability.png."""
     predicted = probabilities.argmax(axis=1)
     metrics = classification_metrics(labels, probabilities, classes)
+    metrics.update(calibration_metrics(labels, probabilities))
+    reliability = reliability_table(labels, probabilities)
     per_class = pd.DataFrame(
         [{"class": name, **scores} for name, scores in metrics["per_class"].items()]
     )
@@ -56,10 +53,17 @@ def write_test_results(
     with atomic_path(folder, directory=True) as output:
         # per-class numbers go to per_class.csv and report.txt, not 40 columns of `dvc exp show`
         write_json(output / "test.json", {k: v for k, v in metrics.items() if k != "per_class"})
-        write_text(output / "report.txt", report_text(labels, predicted, classes))
+        report = report_text(labels, predicted, classes)
+        write_text(
+            output / "report.txt", report + "\n" + costly_confusions(labels, predicted, classes)
+        )
         per_class.to_csv(output / "per_class.csv", index=False)
         predictions.to_csv(output / "predictions.csv", index=False)
+        mistakes = confident_mistakes(texts, labels, probabilities, classes, mistakes_per_class)
+        mistakes.to_csv(output / "mistakes.csv", index=False)
+        reliability.to_csv(output / "calibration.csv", index=False)
         save_confusion_matrix(labels, predicted, classes, output / "confusion_matrix.png")
+        save_reliability_diagram(reliability, output / "reliability.png")
     return metrics
 
 

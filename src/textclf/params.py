@@ -128,10 +128,15 @@ class TrainParams:
 class EvaluateParams:
     batch_size: int = 64
     precision: str = "auto"
+    mistakes_per_class: int = 5
 
     def check(self) -> None:
         _check_positive("evaluate.batch_size", self.batch_size)
         _check_precision("evaluate.precision", self.precision)
+        if self.mistakes_per_class < 0:
+            raise ParamsError(
+                f"evaluate.mistakes_per_class must be >= 0, got {self.mistakes_per_class}"
+            )
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # stages run headless
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
 from textclf.files import atomic_path  # noqa: E402
@@ -53,6 +54,32 @@ def save_training_curves(log_history: list[dict], path: str | Path) -> None:
     loss_axes.set(xlabel="step", ylabel="loss", title="Loss")
     loss_axes.legend()
     accuracy_axes.set(xlabel="step", ylabel="accuracy", title="Validation accuracy")
+    _save(figure, path)
+
+
+def save_reliability_diagram(table: pd.DataFrame, path: str | Path) -> None:
+    """Accuracy against confidence per bin (see `textclf.calibration.reliability_table`): bars
+    below the diagonal are over-confident, above it under-confident."""
+    figure, axes = plt.subplots(figsize=(5, 5))
+    axes.plot([0, 1], [0, 1], "--", color="grey", label="perfectly calibrated")
+    axes.plot(table["confidence"], table["accuracy"], "o-", label="model")
+    for _, row in table.iterrows():
+        axes.annotate(
+            f"{row['rows']}",
+            (row["confidence"], row["accuracy"]),
+            fontsize=7,
+            textcoords="offset points",
+            xytext=(0, 6),
+            ha="center",
+        )
+    axes.set(
+        xlim=(0, 1.02),
+        ylim=(0, 1.05),
+        xlabel="confidence (top class probability)",
+        ylabel="accuracy",
+        title="Reliability (labels: rows per bin)",
+    )
+    axes.legend(loc="upper left")
     _save(figure, path)
 
 

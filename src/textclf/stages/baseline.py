@@ -15,7 +15,8 @@ from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
 from textclf.data import PREPARED_DIR, read_schema
-from textclf.metrics import BASELINE_DIR, write_test_results
+from textclf.metrics import write_test_results
+from textclf.outputs import BASELINE_DIR
 from textclf.params import BaselineParams, load_params
 from textclf.stages import run
 
@@ -71,7 +72,9 @@ def main() -> None:
     probabilities = np.zeros((len(test), len(classes)))
     # columns by class id: a class absent from a capped train split gets probability 0
     probabilities[:, model.classes_] = model.predict_proba(test["text"])
-    write_test_results(BASELINE_DIR, test["text"], test["label"].to_numpy(), probabilities, classes)
+    labels = test["label"].to_numpy()
+    mistakes = params.evaluate.mistakes_per_class
+    write_test_results(BASELINE_DIR, test["text"], labels, probabilities, classes, mistakes)
 
 
 if __name__ == "__main__":

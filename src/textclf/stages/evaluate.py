@@ -1,6 +1,6 @@
 """Stage evaluate: models/model + the test split -> metrics/transformer/ (test.json with
-accuracy, loss, F1 and the per-class report, report.txt, per_class.csv, predictions.csv,
-confusion_matrix.png)."""
+accuracy, loss, F1, their bootstrap bounds and calibration; report.txt, per_class.csv,
+predictions.csv, mistakes.csv, calibration.csv, confusion_matrix.png, reliability.png)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from textclf.data import PREPARED_DIR, TOKENIZED_DIR, read_schema
-from textclf.metrics import TRANSFORMER_DIR, write_test_results
+from textclf.metrics import write_test_results
 from textclf.model import MODEL_DIR, load_classifier, predict_proba
+from textclf.outputs import TRANSFORMER_DIR
 from textclf.params import load_params
 from textclf.stages import run
 
@@ -25,7 +26,10 @@ def main() -> None:
     )
     texts = pd.read_parquet(PREPARED_DIR / "test.parquet", columns=["text"])["text"]
     labels = tokenized.column("label").to_numpy()
-    write_test_results(TRANSFORMER_DIR, texts, labels, probabilities, read_schema()["classes"])
+    classes = read_schema()["classes"]
+    write_test_results(
+        TRANSFORMER_DIR, texts, labels, probabilities, classes, evaluate.mistakes_per_class
+    )
 
 
 if __name__ == "__main__":

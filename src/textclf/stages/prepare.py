@@ -23,7 +23,7 @@ from textclf.data import (
 from textclf.files import atomic_path, redact, write_json
 from textclf.formats import read_table, stored_name
 from textclf.labels import check_known, find_classes, label_ids
-from textclf.metrics import DATA_REPORT
+from textclf.outputs import DATA_REPORT
 from textclf.params import DataParams, load_params
 from textclf.stages import run
 

@@ -29,8 +29,8 @@ from textclf.data import (
     read_schema,
 )
 from textclf.files import atomic_path, write_json
-from textclf.metrics import TRAIN_METRICS, TRAINING_CURVES
 from textclf.model import MODEL_DIR, load_model_for_training
+from textclf.outputs import TRAIN_METRICS, TRAINING_CURVES
 from textclf.params import Params, load_params
 from textclf.plots import save_training_curves
 from textclf.stages import run

@@ -1,0 +1,80 @@
+"""Is B really better than A? Compare two experiments' test predictions.
+
+    python -m textclf.compare main workspace
+    python -m textclf.compare exp-a1,exp-a2,exp-a3 exp-b1,exp-b2,exp-b3   # groups of seeds
+
+A and B are what `dvc metrics diff` takes: git commits, branches or tags, DVC experiment names,
+or `workspace` for the working tree; a comma-separated list makes a group of runs (one per
+seed, say), scored by its mean. Each run's `metrics/<model>/predictions.csv` is read through
+DVC (the local cache, or the default remote). Prints the differences B - A with 95% paired-
+bootstrap intervals, McNemar's exact p-value for one run per side, and a verdict at the 5%
+level; exits 1 with one `error:` line when the runs cannot be compared (other test rows,
+other classes) or cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+
+from textclf.comparison import Run, compare, read_predictions, render
+from textclf.errors import UserError
+from textclf.outputs import BASELINE_DIR, TRANSFORMER_DIR
+
+WORKSPACE = "workspace"
+MODELS = {"transformer": TRANSFORMER_DIR, "baseline": BASELINE_DIR}
+
+
+def read_run(revision: str, path: Path, repo: str) -> Run:
+    """The predictions.csv at `path` as of `revision` (`workspace`: the working tree)."""
+    if revision == WORKSPACE:
+        local = Path(repo) / path
+        if not local.is_file():
+            raise UserError(f"{WORKSPACE}: {path} not found (run `dvc repro` or `dvc pull`)")
+        return revision, read_predictions(local, revision)
+    import dvc.api
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+    from dvc.scm import RevError, resolve_rev
+
+    try:
+        with Repo(repo) as project:
+            commit = resolve_rev(project.scm, revision)  # also DVC experiment names
+        text = dvc.api.read(str(path), repo=repo, rev=commit, encoding="utf-8")
+    except RevError:
+        raise UserError(f"{revision}: no such git revision or DVC experiment") from None
+    except (DvcException, FileNotFoundError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(f"{revision}: {path} cannot be read ({reason})") from None
+    return revision, read_predictions(io.StringIO(text), revision)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m textclf.compare",
+        description=__doc__.split("\n")[0],
+        epilog="A, B: a git revision, a DVC experiment name or `workspace`; "
+        "comma-separated for a group of runs.",
+    )
+    parser.add_argument("a", metavar="A")
+    parser.add_argument("b", metavar="B")
+    parser.add_argument("--model", choices=list(MODELS), default="transformer")
+    parser.add_argument("--repo", default=".", help="the project's root (default: here)")
+    args = parser.parse_args(argv)
+    path = MODELS[args.model] / "predictions.csv"
+    try:
+        groups = []
+        for side in (args.a, args.b):
+            revisions = [revision.strip() for revision in side.split(",")]
+            if not all(revisions):
+                raise UserError(f"empty revision in {side!r}")
+            groups.append([read_run(revision, path, args.repo) for revision in revisions])
+        result = compare(*groups)
+    except UserError as error:
+        raise SystemExit(f"error: {error}") from None
+    print(render(result, args.a, args.b))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+"""Where the metrics files live, as dvc.yaml declares them: a stage that writes one imports
+its path from here without importing (and depending on) how the metrics are computed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+METRICS_DIR = Path("metrics")
+DATA_REPORT = METRICS_DIR / "data.json"
+TRAIN_METRICS = METRICS_DIR / "train.json"
+TRAINING_CURVES = METRICS_DIR / "training_curves.png"
+# One folder of test results per model, with the same files in each (see write_test_results).
+TRANSFORMER_DIR = METRICS_DIR / "transformer"
+BASELINE_DIR = METRICS_DIR / "baseline"
+COMPARISON = METRICS_DIR / "comparison.json"  # transformer vs baseline, by the compare stage
