@@ -28,8 +28,8 @@ def test_two_processes_train_one_model(tmp_path, news_csvs, tiny_bert):
     assert steps0 == steps1 == 2 * -(-432 // (16 * 2))
     assert digest0 == digest1
 
-    assert sorted(path.name for path in (project / "models").iterdir()) == ["model"]
-    assert (project / "models/model/model.safetensors").is_file()
+    assert sorted(path.name for path in (project / "models").iterdir()) == ["trained"]
+    assert (project / "models/trained/model.safetensors").is_file()
     assert sorted(path.name for path in (project / "metrics").iterdir()) == [
         "data.json",
         "train.json",

@@ -8,6 +8,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import (
@@ -20,11 +21,25 @@ from conftest import (
     update_params,
 )
 from fixtures import CLASSES
+from huggingface_hub import ModelCard
+from ruamel.yaml import YAML
 from transformers import pipeline
+
+from textclf.predict import classify as classify_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 SPLITS = ("train", "validation", "test")
-STAGES = {"download", "prepare", "tokenize", "train", "evaluate", "baseline", "compare"}
+STAGES = {
+    "download",
+    "prepare",
+    "tokenize",
+    "train",
+    "evaluate",
+    "baseline",
+    "compare",
+    "export",
+    "package",
+}
 RESULT_FILES = (
     "test.json",
     "report.txt",
@@ -75,8 +90,11 @@ def test_every_declared_output_exists(project):
     for name in ("train.csv", "test.csv"):
         assert (project / "data/raw" / name).is_file()
     for name in ("model.safetensors", "config.json", "tokenizer.json"):
+        assert (project / "models/trained" / name).is_file()
+    shipped = ("README.md", "onnx/model.onnx", "onnx/model_quantized.onnx")
+    for name in ("model.safetensors", "config.json", "tokenizer.json", *shipped):
         assert (project / "models/model" / name).is_file()
-    assert not list((project / "models/model").glob("*.bin")), "no pickled files in the checkpoint"
+    assert not list((project / "models").rglob("*.bin")), "no pickled files in the checkpoints"
     for name in ("train.json", "data.json", "training_curves.png"):
         assert (project / "metrics" / name).is_file()
     for model in ("transformer", "baseline"):
@@ -107,6 +125,7 @@ def test_metrics_have_documented_keys_and_beat_chance(project):
         "metrics/transformer/test.json",
         "metrics/baseline/test.json",
         "metrics/comparison.json",
+        "metrics/export.json",
     }
 
 
@@ -165,6 +184,76 @@ def test_error_analysis_and_calibration_files_describe_the_predictions(project, 
     assert "Costliest confusions (true -> predicted)" in report or len(wrong) == 0
 
 
+def test_model_card_states_the_metrics_of_this_checkpoint(project):
+    card = ModelCard.load(project / "models/model/README.md")
+    test = json.loads((project / "metrics/transformer/test.json").read_text())
+    data = card.data
+    assert data.pipeline_tag == "text-classification"
+    assert data.library_name == "transformers" and data.language == "en"
+    assert data.datasets == ["fancyzhx/ag_news"]
+    values = {result.metric_type: result.metric_value for result in data.eval_results}
+    assert values == {"accuracy": test["accuracy"], "f1": test["f1_macro"]}
+    text = card.text
+    assert f"| accuracy | {test['accuracy']:.4f} | {test['accuracy_low']:.4f}" in text
+    assert f"| expected calibration error | {test['ece']:.4f} |" in text
+    for name in CLASSES:
+        assert f". {name}" in text
+    assert "432 train, 48 validation, 120 test rows" in text
+    assert "| `train.learning_rate` |" in text
+    assert "## Intended use" in text and "## Limits" in text
+    # the folder loads as a checkpoint, with its card beside it
+    classify = pipeline("text-classification", model=str(project / "models/model"), device="cpu")
+    assert classify("Coach striker goal season")[0]["label"] in CLASSES
+
+
+def test_onnx_export_gives_pytorchs_classes(project):
+    export = json.loads((project / "metrics/export.json").read_text())
+    assert export["rows"] == 48  # every validation row (fewer than export.check_rows)
+    assert export["argmax_agreement"] == 1.0 and export["max_abs_logit_diff"] < 1e-4
+    assert export["int8_argmax_agreement"] >= 0.9
+    texts = pd.read_parquet(project / "data/prepared/test.parquet")["text"].tolist()
+    model = str(project / "models/model")
+    torch_result = classify_texts(texts, model, runtime="torch", precision="fp32")
+    onnx_result = classify_texts(texts, model, runtime="onnx")
+    assert onnx_result["predicted"].tolist() == torch_result["predicted"].tolist()
+    columns = [f"p_{name}" for name in CLASSES]
+    assert np.allclose(onnx_result[columns], torch_result[columns], atol=2e-4)
+    int8 = classify_texts(texts, model, runtime="onnx-int8")
+    assert (int8["predicted"] == torch_result["predicted"]).mean() >= 0.95
+    shown = run(
+        [
+            "python",
+            "-m",
+            "textclf.predict",
+            "--runtime",
+            "onnx",
+            "--model",
+            model,
+            "Coach striker goal season",
+        ],
+        project,
+    ).stdout
+    assert shown.split("\t")[0] in CLASSES
+
+
+def test_model_registry_serves_the_model_folder_alone(project, tmp_path):
+    """The README's `dvc artifacts get`: the model, not the data, from the project's URL."""
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "registry", "--allow-empty"], project)
+    run(["dvc", "push"], project)
+    listed = YAML(typ="safe").load((project / "dvc.yaml").read_text())["artifacts"]
+    assert listed["text-classifier"]["type"] == "model"
+    # a version is a git tag (GTO's `text-classifier@v1.0.0`), as in DVC's model registry
+    run(["gto", "register", "text-classifier", "--version", "v1.0.0"], project)
+    shown = run(["gto", "show", "text-classifier", "--json"], project).stdout
+    assert "v1.0.0" in shown
+    for target, version in ((tmp_path / "latest", []), (tmp_path / "v1", ["--rev", "v1.0.0"])):
+        command = ["dvc", "artifacts", "get", str(project), "text-classifier", *version]
+        run([*command, "-o", str(target)], tmp_path)
+        assert digests(target) == digests(project / "models/model")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["latest", "v1"]
+
+
 def test_training_curves_have_a_point_per_logging_step_on_the_step_axis(project):
     """27 steps per epoch, 3 epochs, a log every 10 steps: the first and last steps count too."""
     curves = project / "dvclive/train/plots/metrics"
@@ -188,7 +277,8 @@ def test_repro_reruns_only_what_changed(project):
     before = json.loads((project / "metrics/train.json").read_text())
 
     update_params(project, {"train": {"learning_rate": 2e-3}})
-    assert repro(project) == {"train", "evaluate", "compare"}
+    # compare and package rerun only if the models' predictions (or their metrics) changed
+    assert repro(project) - {"compare"} == {"train", "evaluate", "export", "package"}
     diff = json.loads(run(["dvc", "metrics", "diff", "--json"], project).stdout)
     assert diff["metrics/train.json"]["train_loss"]["old"] == before["train_loss"]
     assert diff["metrics/train.json"]["train_loss"]["diff"] != 0
@@ -196,13 +286,12 @@ def test_repro_reruns_only_what_changed(project):
     run(["git", "commit", "-qam", "lower learning rate"], project)
 
     update_params(project, {"tokenize": {"max_length": 32}})
-    # compare reruns only if a model's predictions changed
-    assert repro(project) - {"compare"} == {"tokenize", "train", "evaluate"}
+    assert repro(project) - {"compare"} == {"tokenize", "train", "evaluate", "export", "package"}
     assert repro(project) == set()
     run(["git", "commit", "-qam", "shorter inputs"], project)
 
     update_params(project, {"baseline": {"C": 1.0}})
-    assert repro(project) == {"baseline", "compare"}
+    assert repro(project) - {"compare", "package"} == {"baseline"}
     run(["git", "commit", "-qam", "stronger baseline regularization"], project)
 
 
@@ -210,11 +299,12 @@ def test_run_cache_restores_train_evaluate_and_baseline(project):
     """A param changed and set back: every stage comes back from the run-cache, none reruns."""
     before = {name: digests(project / name) for name in ("models", "metrics", "dvclive")}
     update_params(project, {"train": {"learning_rate": 1e-3}, "baseline": {"C": 3.0}})
-    assert repro(project) == {"train", "evaluate", "baseline", "compare"}
+    changed = repro(project)
+    assert {"train", "evaluate", "baseline", "export", "package"} <= changed
     run(["git", "checkout", "params.yaml"], project)
     output = run(["dvc", "repro"], project).stdout
     assert stages_run(output) == set(), output
-    for stage in ("train", "evaluate", "baseline", "compare"):
+    for stage in changed:
         assert f"Stage '{stage}' is cached - skipping run" in output
     assert {name: digests(project / name) for name in before} == before
     assert run(["git", "status", "--porcelain"], project).stdout == ""

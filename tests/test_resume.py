@@ -45,7 +45,7 @@ def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, news
     psutil.wait_procs(tree, timeout=30)
     training.wait()
     assert checkpoints(project), "training ended before its first checkpoint: test too fast"
-    assert not (project / "models/model").exists()
+    assert not (project / "models/trained").exists()
 
     resumed_run = run(["dvc", "repro", "train"], project).stdout
     assert "Resuming from models/checkpoints/checkpoint-" in resumed_run

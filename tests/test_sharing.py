@@ -282,7 +282,8 @@ def test_a_pushed_run_is_restored_from_the_run_cache_on_another_machine(project)
     first_run = {name: digests(project / name) for name in ("models", "metrics", "dvclive")}
     push_everything(project)
     update_params(project, {"train": {"learning_rate": 2e-3}, "baseline": {"C": 1.0}})
-    assert repro(project) == {"train", "evaluate", "baseline", "compare"}
+    changed = repro(project)
+    assert {"train", "evaluate", "baseline", "export", "package"} <= changed
     commit(project, "second run")
     push_everything(project)
 
@@ -291,6 +292,6 @@ def test_a_pushed_run_is_restored_from_the_run_cache_on_another_machine(project)
     (collaborator / "params.yaml").write_text(first_params)  # back to the first run's params
     output = run(["dvc", "repro", "--pull"], collaborator).stdout
     assert stages_run(output) == set(), output
-    for stage in ("train", "evaluate", "baseline", "compare"):
+    for stage in changed:
         assert f"Stage '{stage}' is cached - skipping run" in output
     assert {name: digests(collaborator / name) for name in first_run} == first_run

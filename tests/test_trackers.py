@@ -17,7 +17,7 @@ def project(tmp_path_factory, news_csvs, tiny_bert):
 
 def test_no_tracker_at_all(project):
     run(["dvc", "exp", "run", "-S", "train.report_to=[]", "train"], project)
-    assert (project / "models/model/model.safetensors").is_file()
+    assert (project / "models/trained/model.safetensors").is_file()
     assert list((project / "dvclive/train").iterdir()) == []
     assert list((project / "logs/train").iterdir()) == []
     assert "Data and pipelines are up to date" in run(["dvc", "status", "train"], project).stdout

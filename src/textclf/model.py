@@ -4,11 +4,12 @@ inference shared by the evaluate stage and the predict command."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.special import softmax
 from tqdm.auto import tqdm
 from transformers import (
     AutoConfig,
@@ -21,6 +22,9 @@ from transformers import (
 from textclf.errors import UserError
 from textclf.params import ParamsError
 
+# the train stage's checkpoint, and the folder to ship: that checkpoint with its ONNX export and
+# model card (the package stage), which `predict` and `serve` read by default
+TRAINED_DIR = Path("models/trained")
 MODEL_DIR = Path("models/model")
 HUB_ID = re.compile(r"^[\w.-]+(/[\w.-]+)?$")
 
@@ -136,21 +140,49 @@ def predict_proba(
     progress: bool = True,
     precision: str = "auto",
 ) -> np.ndarray:
-    """Class probabilities, one row per input, in input order.
+    """Class probabilities from a PyTorch model, one row per input, in input order."""
+    logits = batched_logits(
+        torch_logits(model, precision), tokenizer, input_ids, batch_size, progress
+    )
+    return softmax(logits, axis=1)
+
+
+def torch_logits(
+    model: PreTrainedModel, precision: str = "auto"
+) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+    """`model` as a function from a padded numpy batch to numpy logits (see `batched_logits`)."""
+    device = model.device
+    dtype = autocast_dtype(precision, device)
+
+    def logits(batch: dict[str, np.ndarray]) -> np.ndarray:
+        tensors = {name: torch.from_numpy(values).to(device) for name, values in batch.items()}
+        with torch.inference_mode(), torch.autocast(device.type, dtype, enabled=bool(dtype)):
+            return model(**tensors).logits.float().cpu().numpy()
+
+    return logits
+
+
+def batched_logits(
+    logits: Callable[[dict[str, np.ndarray]], np.ndarray],
+    tokenizer: PreTrainedTokenizerBase,
+    input_ids: Sequence[Sequence[int]],
+    batch_size: int = 64,
+    progress: bool = True,
+) -> np.ndarray:
+    """`logits` (any runtime: a padded int64 `input_ids`/`attention_mask` batch in, logits out)
+    of every input, one row per input, in input order.
 
     Inputs are batched by length (longest first, so memory trouble shows at once) to keep
     padding, and so wasted compute, small.
     """
     order = np.argsort([-len(ids) for ids in input_ids], kind="stable")
-    probabilities = np.zeros((len(input_ids), model.config.num_labels), dtype=np.float32)
+    parts = []
     batches = range(0, len(order), batch_size)
-    device = model.device
-    dtype = autocast_dtype(precision, device)
-    autocast = torch.autocast(device.type, dtype=dtype, enabled=dtype is not None)
-    with torch.inference_mode(), autocast:
-        for start in tqdm(batches, desc="predict", unit="batch", disable=not progress):
-            rows = order[start : start + batch_size]
-            batch = tokenizer.pad({"input_ids": [input_ids[i] for i in rows]}, return_tensors="pt")
-            logits = model(**batch.to(device)).logits
-            probabilities[rows] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
-    return probabilities
+    for start in tqdm(batches, desc="predict", unit="batch", disable=not progress):
+        rows = order[start : start + batch_size]
+        batch = tokenizer.pad({"input_ids": [input_ids[i] for i in rows]}, return_tensors="np")
+        parts.append(logits({name: np.asarray(v, np.int64) for name, v in batch.items()}))
+    result = np.empty((len(order), parts[0].shape[1]) if parts else (0, 0), dtype=np.float32)
+    if parts:
+        result[order] = np.concatenate(parts)
+    return result

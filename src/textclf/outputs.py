@@ -13,3 +13,4 @@ TRAINING_CURVES = METRICS_DIR / "training_curves.png"
 TRANSFORMER_DIR = METRICS_DIR / "transformer"
 BASELINE_DIR = METRICS_DIR / "baseline"
 COMPARISON = METRICS_DIR / "comparison.json"  # transformer vs baseline, by the compare stage
+EXPORT_METRICS = METRICS_DIR / "export.json"  # ONNX against PyTorch, by the export stage

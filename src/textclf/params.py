@@ -165,6 +165,31 @@ class BaselineParams:
 
 
 @dataclass(frozen=True)
+class ExportParams:
+    opset: int = 18
+    quantize: bool = True
+    check_rows: int = 256
+
+    def check(self) -> None:
+        if not 18 <= self.opset <= 23:  # what torch.onnx.export (dynamo) and ONNX Runtime share
+            raise ParamsError(f"export.opset must be between 18 and 23, got {self.opset}")
+        _check_positive("export.check_rows", self.check_rows)
+
+
+@dataclass(frozen=True)
+class CardParams:
+    language: str = "en"
+    dataset_name: str = "AG News"
+    dataset_id: str | None = None
+    license: str | None = None
+
+    def check(self) -> None:
+        for key in ("language", "dataset_name"):
+            if not getattr(self, key).strip():
+                raise ParamsError(f"card.{key} must not be empty")
+
+
+@dataclass(frozen=True)
 class Params:
     data: DataParams
     prepare: PrepareParams = field(default_factory=PrepareParams)
@@ -173,6 +198,8 @@ class Params:
     train: TrainParams = field(default_factory=TrainParams)
     evaluate: EvaluateParams = field(default_factory=EvaluateParams)
     baseline: BaselineParams = field(default_factory=BaselineParams)
+    export: ExportParams = field(default_factory=ExportParams)
+    card: CardParams = field(default_factory=CardParams)
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:

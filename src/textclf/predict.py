@@ -2,6 +2,7 @@
 
     python -m textclf.predict "Stocks rally as oil prices fall"
     python -m textclf.predict --input news.jsonl --output labelled.csv
+    python -m textclf.predict --runtime onnx "Stocks rally as oil prices fall"
 
 File mode reads CSV, TSV, JSON Lines or Parquet shaped like the training data (the checkpoint
 records which columns made the text, and a header-less file's columns), or any such file with
@@ -12,7 +13,6 @@ class. The output is written to a temporary file and renamed, so it may be the i
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,8 +24,10 @@ from textclf.data import check_text_values, join_text
 from textclf.errors import UserError
 from textclf.files import atomic_path
 from textclf.formats import DataError, detect_format, read_table
-from textclf.model import MODEL_DIR, encode, load_classifier, predict_proba, require_checkpoint
+from textclf.model import MODEL_DIR, encode
 from textclf.params import PRECISIONS
+from textclf.runtime import RUNTIMES, checkpoint_settings
+from textclf.runtime import load as load_runtime
 
 
 class InputError(UserError):
@@ -37,18 +39,20 @@ def classify(
     model_dir: str = str(MODEL_DIR),
     batch_size: int = 64,
     precision: str = "auto",
+    runtime: str = "auto",
 ) -> pd.DataFrame:
     """One row per text: `predicted` label name and `p_<class>` probabilities."""
-    model, tokenizer = load_classifier(model_dir)
-    classes = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    probabilities = predict_proba(
-        model,
-        tokenizer,
-        encode(tokenizer, texts),
+    classifier = load_runtime(model_dir, runtime)
+    probabilities = classifier.probabilities(
+        encode(classifier.tokenizer, texts),
         batch_size,
         progress=len(texts) > batch_size,
         precision=precision,
     )
+    return labelled(probabilities, classifier.classes)
+
+
+def labelled(probabilities: np.ndarray, classes: Sequence[str]) -> pd.DataFrame:
     result = pd.DataFrame({"predicted": [classes[i] for i in np.argmax(probabilities, axis=1)]})
     for index, name in enumerate(classes):
         result[f"p_{name}"] = probabilities[:, index].round(4)
@@ -110,16 +114,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--output", help="where to write the labelled CSV (default: stdout)")
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument(
-        "--precision", choices=PRECISIONS, default="auto", help="auto: bf16 where native"
+        "--precision", choices=PRECISIONS, default="auto", help="PyTorch: auto is bf16 where native"
+    )
+    parser.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default="auto",
+        help="auto: ONNX Runtime where installed and the model folder has onnx/, else PyTorch",
     )
     args = parser.parse_args(argv)
     if bool(args.texts) == bool(args.input):
         parser.error("give either texts or --input CSV")
     try:
         if args.input:
-            label_file(args.input, args.output, args.model, args.batch_size, args.precision)
+            label_file(
+                args.input, args.output, args.model, args.batch_size, args.precision, args.runtime
+            )
             return
-        result = classify(args.texts, args.model, args.batch_size, args.precision)
+        result = classify(args.texts, args.model, args.batch_size, args.precision, args.runtime)
     except UserError as error:
         raise SystemExit(f"error: {error}") from None
     for text, (_, row) in zip(args.texts, result.iterrows(), strict=True):
@@ -127,20 +139,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"{row['predicted']}\t{text}\t({scores})")
 
 
-def checkpoint_settings(model_dir: str) -> dict:
-    """How the checkpoint's training text was built (`textclf` in its config.json)."""
-    config = require_checkpoint(model_dir) / "config.json"
-    return json.loads(config.read_text(encoding="utf-8")).get("textclf") or {}
-
-
-def label_file(source: str, output: str | None, model: str, batch_size: int, precision: str):
+def label_file(
+    source: str,
+    output: str | None,
+    model: str,
+    batch_size: int,
+    precision: str,
+    runtime: str = "auto",
+) -> None:
     """`source` with `predicted` and `p_<class>` columns, as CSV to `output` (atomically) or
     stdout."""
     if output and not Path(output).parent.is_dir():
         raise InputError(f"{output}: the folder {Path(output).parent} does not exist")
     settings = checkpoint_settings(model)
     frame, texts = read_input(source, settings)
-    predictions = classify(texts, model, batch_size, precision)
+    predictions = classify(texts, model, batch_size, precision, runtime)
     labelled = pd.concat([frame, predictions], axis=1)
     if not output:
         labelled.to_csv(sys.stdout, index=False)

@@ -1,4 +1,4 @@
-"""Stage evaluate: models/model + the test split -> metrics/transformer/ (test.json with
+"""Stage evaluate: models/trained + the test split -> metrics/transformer/ (test.json with
 accuracy, loss, F1, their bootstrap bounds and calibration; report.txt, per_class.csv,
 predictions.csv, mistakes.csv, calibration.csv, confusion_matrix.png, reliability.png)."""
 
@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 
 from textclf.data import PREPARED_DIR, TOKENIZED_DIR, read_schema
 from textclf.metrics import write_test_results
-from textclf.model import MODEL_DIR, load_classifier, predict_proba
+from textclf.model import TRAINED_DIR, load_classifier, predict_proba
 from textclf.outputs import TRANSFORMER_DIR
 from textclf.params import load_params
 from textclf.stages import run
@@ -17,7 +17,7 @@ from textclf.stages import run
 
 def main() -> None:
     params = load_params()
-    model, tokenizer = load_classifier(MODEL_DIR)
+    model, tokenizer = load_classifier(TRAINED_DIR)
     tokenized = pq.read_table(TOKENIZED_DIR / "test.parquet", columns=["input_ids", "label"])
     evaluate = params.evaluate
     input_ids = tokenized.column("input_ids").to_pylist()

@@ -1,4 +1,4 @@
-"""Stage train: data/tokenized -> models/model, a `save_pretrained` checkpoint (safetensors,
+"""Stage train: data/tokenized -> models/trained, a `save_pretrained` checkpoint (safetensors,
 tokenizer, id2label) fine-tuned with `transformers.Trainer`, metrics/train.json and the
 trackers' logs (dvclive/train/, logs/train/).
 
@@ -29,7 +29,7 @@ from textclf.data import (
     read_schema,
 )
 from textclf.files import atomic_path, write_json
-from textclf.model import MODEL_DIR, load_model_for_training
+from textclf.model import TRAINED_DIR, load_model_for_training
 from textclf.outputs import TRAIN_METRICS, TRAINING_CURVES
 from textclf.params import Params, load_params
 from textclf.plots import save_training_curves
@@ -105,7 +105,7 @@ def train(params: Params) -> None:
     if trainer.is_world_process_zero():
         summary = summarize(result.metrics, trainer.state.log_history)
         # model + tokenizer only: Trainer.save_model would add a pickled training_args.bin
-        with atomic_path(MODEL_DIR, directory=True) as checkpoint:
+        with atomic_path(TRAINED_DIR, directory=True) as checkpoint:
             trainer.model.save_pretrained(checkpoint)
             tokenizer.save_pretrained(checkpoint)
         write_json(TRAIN_METRICS, summary)

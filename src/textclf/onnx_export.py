@@ -1,0 +1,82 @@
+"""A fine-tuned checkpoint to ONNX, checked against PyTorch on real rows before it ships.
+
+`torch.onnx.export` (the dynamo exporter, with onnxscript's optimizer) writes one
+self-contained file with dynamic batch and sequence axes; ONNX Runtime's dynamic quantization
+makes the optional int8 variant (linear-layer weights in int8, activations quantized on the
+fly). Both are run on the same rows as the PyTorch model: the largest logit difference and the
+share of identical predicted classes become metrics, and an export that disagrees is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from textclf.errors import UserError
+from textclf.model import batched_logits, torch_logits
+from textclf.runtime import onnx_logits, onnx_session
+
+ONNX_DIR = Path("models/onnx")  # the export stage's output
+MIN_AGREEMENT = 0.99  # an fp32 export predicting other classes than PyTorch is broken
+
+
+class ExportError(UserError):
+    """The exported model does not reproduce the PyTorch model."""
+
+
+def export_onnx(model: PreTrainedModel, path: Path, opset: int) -> None:
+    """`model` (eval mode, on the CPU) as one ONNX file taking `input_ids` and
+    `attention_mask` of any batch size and sequence length, giving `logits`."""
+    example = torch.tensor([[101, 7592, 2088, 102], [101, 2088, 102, 0]])
+    inputs = {"input_ids": example, "attention_mask": (example != 0).long()}
+    batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
+    torch.onnx.export(
+        model.cpu().eval(),
+        (),
+        str(path),
+        kwargs=inputs,
+        input_names=list(inputs),
+        output_names=["logits"],
+        dynamic_shapes={name: {0: batch, 1: sequence} for name in inputs},
+        opset_version=opset,
+        dynamo=True,
+        external_data=False,  # one file: < 2 GB for BERT-sized models
+        verbose=False,
+    )
+
+
+def quantize_int8(source: Path, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+
+
+def parity(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    onnx_path: Path,
+    input_ids: Sequence[Sequence[int]],
+) -> dict[str, float]:
+    """`max_abs_logit_diff` and `argmax_agreement` of the ONNX model against PyTorch in fp32
+    on `input_ids`, batched alike."""
+    expected = batched_logits(torch_logits(model, "fp32"), tokenizer, input_ids, progress=False)
+    session = onnx_session(onnx_path)
+    actual = batched_logits(onnx_logits(session), tokenizer, input_ids, progress=False)
+    agreement = float((expected.argmax(axis=1) == actual.argmax(axis=1)).mean())
+    return {
+        "max_abs_logit_diff": float(f"{np.abs(expected - actual).max():.6g}"),
+        "argmax_agreement": round(agreement, 6),
+    }
+
+
+def check_rows(input_ids: Sequence[Sequence[int]], count: int) -> list[list[int]]:
+    """`count` rows spread evenly over `input_ids` (validation rows are stored sorted by
+    length, so the check covers short and long texts alike)."""
+    if len(input_ids) <= count:
+        return [list(ids) for ids in input_ids]
+    picks = np.linspace(0, len(input_ids) - 1, count).round().astype(int)
+    return [list(input_ids[i]) for i in picks]

@@ -1,0 +1,121 @@
+"""Running a shipped model folder (`models/model`) with PyTorch or ONNX Runtime behind one
+interface, for `predict` and `serve`.
+
+The package stage puts the ONNX export beside the checkpoint (`onnx/model.onnx`, and
+`onnx/model_quantized.onnx` for int8), as on the Hugging Face Hub. `auto` takes ONNX Runtime
+where it is installed and the folder has an export, PyTorch otherwise.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.special import softmax
+from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
+
+from textclf.model import (
+    CheckpointError,
+    batched_logits,
+    load_classifier,
+    predict_proba,
+    require_checkpoint,
+)
+
+RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
+ONNX_FILES = {"onnx": Path("onnx/model.onnx"), "onnx-int8": Path("onnx/model_quantized.onnx")}
+
+
+def checkpoint_settings(model_dir: str | Path) -> dict:
+    """How the checkpoint's training text was built (`textclf` in its config.json): text
+    columns, a header-less file's columns, backslash clean-up."""
+    config = require_checkpoint(model_dir) / "config.json"
+    return json.loads(config.read_text(encoding="utf-8")).get("textclf") or {}
+
+
+def onnx_runtime_installed() -> bool:
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def onnx_session(path: str | Path) -> object:
+    """An ONNX Runtime CPU session with every graph optimization on."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: no warnings about unused initializers
+    return onnxruntime.InferenceSession(
+        str(path), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+
+
+def onnx_probabilities(
+    session: object,
+    tokenizer: PreTrainedTokenizerBase,
+    input_ids: Sequence[Sequence[int]],
+    batch_size: int = 64,
+    progress: bool = True,
+) -> np.ndarray:
+    """Class probabilities from an exported model, batched exactly as `predict_proba`."""
+    logits = batched_logits(onnx_logits(session), tokenizer, input_ids, batch_size, progress)
+    return softmax(logits, axis=1)
+
+
+def onnx_logits(session: object) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+    """An ONNX Runtime session as a batch function (see `textclf.model.batched_logits`)."""
+    names = {entry.name for entry in session.get_inputs()}
+
+    def logits(batch: dict[str, np.ndarray]) -> np.ndarray:
+        return session.run(["logits"], {k: v for k, v in batch.items() if k in names})[0]
+
+    return logits
+
+
+@dataclass
+class Classifier:
+    """A model folder loaded once: `probabilities(input_ids)` with the chosen runtime."""
+
+    runtime: str
+    classes: list[str]
+    tokenizer: PreTrainedTokenizerBase
+    model: object  # a PreTrainedModel or an ONNX Runtime session
+
+    def probabilities(
+        self,
+        input_ids: Sequence[Sequence[int]],
+        batch_size: int = 64,
+        progress: bool = False,
+        precision: str = "auto",
+    ) -> np.ndarray:
+        if self.runtime == "torch":
+            return predict_proba(
+                self.model, self.tokenizer, input_ids, batch_size, progress, precision
+            )
+        return onnx_probabilities(self.model, self.tokenizer, input_ids, batch_size, progress)
+
+
+def load(model_dir: str | Path, runtime: str = "auto") -> Classifier:
+    """The model folder with `runtime`: `torch`, `onnx`, `onnx-int8` or `auto` (ONNX Runtime
+    when installed and exported, else PyTorch). CheckpointError if the folder cannot serve it."""
+    folder = require_checkpoint(model_dir)
+    if runtime == "auto":
+        exported = (folder / ONNX_FILES["onnx"]).is_file()
+        runtime = "onnx" if exported and onnx_runtime_installed() else "torch"
+    if runtime == "torch":
+        model, tokenizer = load_classifier(folder)
+        config = model.config
+    else:
+        path = folder / ONNX_FILES[runtime]
+        if not path.is_file():
+            raise CheckpointError(f"{folder}: no {ONNX_FILES[runtime]} (run `dvc repro package`)")
+        if not onnx_runtime_installed():
+            raise CheckpointError("--runtime onnx needs ONNX Runtime: pip install onnxruntime")
+        model = onnx_session(path)
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        config = AutoConfig.from_pretrained(folder)
+    classes = [config.id2label[i] for i in range(config.num_labels)]
+    return Classifier(runtime, classes, tokenizer, model)

@@ -1,0 +1,49 @@
+"""Stage export: models/trained -> models/onnx/ (model.onnx, and model_quantized.onnx with
+`export.quantize`) and metrics/export.json: how closely each reproduces PyTorch's logits and
+classes on `export.check_rows` validation rows. An fp32 export that predicts other classes
+than PyTorch on more than 1% of them fails the stage."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+
+from textclf.data import TOKENIZED_DIR
+from textclf.files import atomic_path, write_json
+from textclf.model import TRAINED_DIR, load_classifier
+from textclf.onnx_export import (
+    MIN_AGREEMENT,
+    ONNX_DIR,
+    ExportError,
+    check_rows,
+    export_onnx,
+    parity,
+    quantize_int8,
+)
+from textclf.outputs import EXPORT_METRICS
+from textclf.params import load_params
+from textclf.stages import run
+
+
+def main() -> None:
+    export = load_params().export
+    model, tokenizer = load_classifier(TRAINED_DIR)
+    model = model.cpu()
+    validation = pq.read_table(TOKENIZED_DIR / "validation.parquet", columns=["input_ids"])
+    rows = check_rows(validation.column("input_ids").to_pylist(), export.check_rows)
+    with atomic_path(ONNX_DIR, directory=True) as output:
+        export_onnx(model, output / "model.onnx", export.opset)
+        report = {"rows": len(rows), **parity(model, tokenizer, output / "model.onnx", rows)}
+        if report["argmax_agreement"] < MIN_AGREEMENT:
+            raise ExportError(
+                f"the ONNX export predicts other classes than PyTorch on "
+                f"{1 - report['argmax_agreement']:.1%} of {len(rows)} validation rows"
+            )
+        if export.quantize:
+            quantize_int8(output / "model.onnx", output / "model_quantized.onnx")
+            int8 = parity(model, tokenizer, output / "model_quantized.onnx", rows)
+            report.update({f"int8_{key}": value for key, value in int8.items()})
+    write_json(EXPORT_METRICS, report)
+
+
+if __name__ == "__main__":
+    run(main)

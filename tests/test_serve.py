@@ -1,0 +1,176 @@
+"""The prediction service: real HTTP requests to `python -m textclf.serve` on a free loopback
+port, started and stopped here."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import command_env
+from fixtures import CLASSES
+from transformers import AutoTokenizer
+
+from textclf.model import load_model_for_training
+from textclf.onnx_export import export_onnx
+from textclf.predict import classify
+
+TEXTS = ["Stocks rally as oil prices fall", "Coach praises striker after the final"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def model_folder(tmp_path_factory, tiny_bert) -> Path:
+    """A checkpoint with its ONNX export, laid out as the package stage ships one."""
+    folder = tmp_path_factory.mktemp("served")
+    model = load_model_for_training(str(tiny_bert), CLASSES)
+    model.config.textclf = {"text_columns": ["title", "description"], "clean_backslashes": True}
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(folder)
+    (folder / "onnx").mkdir()
+    export_onnx(model, folder / "onnx/model.onnx", opset=18)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(model_folder):
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "textclf.serve",
+            "--model",
+            str(model_folder),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--max-batch",
+            "64",
+        ],
+        env=command_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited: {process.stderr.read().decode()}")
+        try:
+            urllib.request.urlopen(f"{url}/health", timeout=1)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.2)
+    yield url
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def call(url: str, path: str, body: bytes | None = None, headers: dict | None = None):
+    request = urllib.request.Request(
+        url + path,
+        data=body,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method="POST" if body is not None else "GET",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def post(url: str, payload) -> tuple[int, dict]:
+    return call(url, "/predict", json.dumps(payload).encode())
+
+
+def test_health_and_classes(server):
+    assert call(server, "/health") == (
+        200,
+        {"status": "ok", "runtime": "onnx", "classes": CLASSES},
+    )
+    assert call(server, "/classes") == (200, {"classes": CLASSES})
+
+
+def test_a_batch_of_64_texts_gets_the_labels_predict_gives(server, model_folder):
+    texts = [f"{TEXTS[i % 2]} number {i}" for i in range(64)]
+    status, answer = post(server, {"texts": texts})
+    assert status == 200
+    predictions = answer["predictions"]
+    assert len(predictions) == 64
+    expected = classify(texts, str(model_folder), runtime="torch", precision="fp32")
+    assert [p["label"] for p in predictions] == expected["predicted"].tolist()
+    for prediction, (_, row) in zip(predictions, expected.iterrows(), strict=True):
+        assert set(prediction["probabilities"]) == set(CLASSES)
+        assert sum(prediction["probabilities"].values()) == pytest.approx(1, abs=1e-4)
+        assert prediction["score"] == max(prediction["probabilities"].values())
+        assert prediction["probabilities"]["World"] == pytest.approx(row["p_World"], abs=2e-4)
+
+
+def test_records_are_joined_like_the_training_text(server):
+    status, by_record = post(
+        server, {"records": [{"title": "Stocks rally", "description": "as oil falls"}]}
+    )
+    assert status == 200
+    _, by_text = post(server, {"texts": ["Stocks rally as oil falls"]})
+    assert by_record == by_text
+
+
+@pytest.mark.parametrize(
+    "payload, status, message",
+    [
+        ({"texts": []}, 422, "no texts: send at least one"),
+        ({"texts": ["fine", 3]}, 422, "texts[1]: Input should be a valid string"),
+        ({"texts": "just one"}, 422, "texts: Input should be a valid list"),
+        ({"texts": ["a"] * 65}, 413, "batch of 65 texts; the limit is 64"),
+        ({}, 422, 'give either "texts" or "records"'),
+        ({"texts": ["a"], "records": [{"title": "a"}]}, 422, 'give either "texts" or "records"'),
+        (
+            {"records": [{"title": "only a title"}]},
+            422,
+            "records need the text columns title, description",
+        ),
+        ({"text": ["a"]}, 422, "text: Extra inputs are not permitted"),
+    ],
+)
+def test_bad_requests_get_a_4xx_with_one_line(server, payload, status, message):
+    assert post(server, payload) == (status, {"error": message})
+
+
+def test_malformed_and_oversized_bodies(server):
+    assert call(server, "/predict", b"{not json") == (400, {"error": "body is not valid JSON"})
+    huge = json.dumps({"texts": ["x" * 1_100_000]}).encode()
+    status, answer = call(server, "/predict", huge)
+    assert status == 413 and answer["error"].startswith("body of ")
+    # the server is still up after every bad request
+    assert call(server, "/health")[0] == 200
+
+
+def test_a_folder_without_a_model_is_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "textclf.serve", "--model", str(tmp_path)],
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr == f"error: {tmp_path}: no checkpoint here (run `dvc repro` or `dvc pull`)\n"
+    )
