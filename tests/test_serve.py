@@ -106,6 +106,8 @@ def test_health_and_classes(server):
         {"status": "ok", "runtime": "onnx", "classes": CLASSES},
     )
     assert call(server, "/classes") == (200, {"classes": CLASSES})
+    with urllib.request.urlopen(f"{server}/docs", timeout=30) as docs:  # the README says so
+        assert docs.status == 200 and b"swagger" in docs.read().lower()
 
 
 def test_a_batch_of_64_texts_gets_the_labels_predict_gives(server, model_folder):
