@@ -122,7 +122,8 @@ def test_own_data_shape_trains_evaluates_and_predicts(tmp_path, news_csvs, tiny_
     assert per_class["class"].tolist() == classes
     test = json.loads((project / "metrics/transformer/test.json").read_text())
     assert test["accuracy"] > 0.7, test
-    config = json.loads((project / "models/model/config.json").read_text())
+    # the train stage's checkpoint (the package stage's copy, models/model, is not built here)
+    config = json.loads((project / "models/trained/config.json").read_text())
     assert [config["id2label"][str(i)] for i in range(len(classes))] == classes
     report = json.loads((project / "metrics/data.json").read_text())
     if spec.get("validation"):
@@ -131,7 +132,7 @@ def test_own_data_shape_trains_evaluates_and_predicts(tmp_path, news_csvs, tiny_
 
     # predict reads a file shaped like the training data, with no flags
     output = tmp_path / "labelled.csv"
-    model = str(project / "models/model")
+    model = str(project / "models/trained")
     predict(["--model", model, "--input", str(files["new"]), "--output", str(output)])
     labelled = pd.read_csv(output)
     assert len(labelled) == len(texts_and_names(20, 3, spec["classes"]))

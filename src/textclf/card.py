@@ -20,7 +20,7 @@ INTENDED_USE = """\
 Sorting texts like the training data's into the classes above: same language, same kind of
 text (the training rows' columns, joined as described), similar length. The model always
 answers with one of these classes, also for texts that belong to none of them; for such input,
-or where a wrong class is costly, read the class probabilities (see calibration below) and
+or where a wrong class is costly, read the class probabilities (see Limits: calibration) and
 route low-confidence texts to a person."""
 
 LIMITS = """\
