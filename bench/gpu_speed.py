@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from speed import cpu_model, encode, read_ag_news
+from speed import cpu_model, encode, figure_table, read_ag_news
 from transformers import (
     AutoTokenizer,
     BertConfig,
@@ -273,12 +273,8 @@ def render(args, report, device_name, repo_dtype, mean_length, lengths, tokenize
         f"says `batchN`, {args.steps} timed steps after {args.warmup} warm-up steps per side. "
         f"Precision: notebook fp32, repo {repo_dtype.replace('torch.', '')} (`precision: auto`).",
         "",
-        "| figure | " + " | ".join(sides) + " |",
-        "| --- |" + " --- |" * len(sides),
+        *figure_table(rows, report, sides),
     ]
-    for label, key, fmt in rows:
-        cells = [fmt.format(report[s][key]) if key in report[s] else "" for s in sides]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     ratios = [f"{report[s]['train_samples_per_s'] / base:.2f}x" for s in sides]
     lines.append("| train speed / notebook | " + " | ".join(ratios) + " |")
     return "\n".join(lines) + "\n"

@@ -342,6 +342,15 @@ def summarize(rounds: list[dict], sides: list[str], peak: float, flops_per_token
     return report
 
 
+def figure_table(rows: list[tuple[str, str, str]], report: dict, sides: list[str]) -> list[str]:
+    """Markdown lines: one row per (label, key, format), one column per side ("" if absent)."""
+    lines = ["| figure | " + " | ".join(sides) + " |", "| --- |" + " --- |" * len(sides)]
+    for label, key, fmt in rows:
+        cells = [fmt.format(report[s][key]) if key in report[s] else "" for s in sides]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def render(args, report, repo_length, notebook_length, peak, overhead, repo_precision) -> str:
     sides = [side for side in report if not side.startswith("ceiling")]
     rows = [
@@ -381,12 +390,8 @@ def render(args, report, repo_length, notebook_length, peak, overhead, repo_prec
         f"Max length: notebook {notebook_length}, repo {repo_length} (99.5th percentile). "
         f"Precision: notebook fp32, repo {repo_precision} (`--precision {args.precision}`).",
         "",
-        "| figure | " + " | ".join(sides) + " |",
-        "| --- |" + " --- |" * len(sides),
+        *figure_table(rows, report, sides),
     ]
-    for label, key, fmt in rows:
-        cells = [fmt.format(report[s][key]) if key in report[s] else "" for s in sides]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += [
         "",
         f"Bare-step ceiling (forward+backward+AdamW, fixed 32 x 50-token batches): "
