@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,14 @@ def test_a_batch_of_64_texts_gets_the_labels_predict_gives(server, model_folder)
         assert sum(prediction["probabilities"].values()) == pytest.approx(1, abs=1e-4)
         assert prediction["score"] == max(prediction["probabilities"].values())
         assert prediction["probabilities"]["World"] == pytest.approx(row["p_World"], abs=2e-4)
+
+
+def test_concurrent_requests_all_succeed(server):
+    payloads = [{"texts": [f"{TEXTS[i % 2]} {i}"] * (1 + i % 5)} for i in range(16)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda payload: post(server, payload), payloads))
+    for payload, (status, answer) in zip(payloads, answers, strict=True):
+        assert status == 200 and len(answer["predictions"]) == len(payload["texts"])
 
 
 def test_records_are_joined_like_the_training_text(server):

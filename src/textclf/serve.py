@@ -18,6 +18,7 @@ The model is loaded once, at start. A bad request gets a 4xx answer with one lin
 from __future__ import annotations
 
 import argparse
+import threading
 
 import pandas as pd
 import uvicorn
@@ -51,6 +52,7 @@ def create_app(
     classifier = load(model_dir, runtime)
     settings = checkpoint_settings(model_dir)
     text_columns = settings.get("text_columns") or ["title", "description"]
+    inference = threading.Lock()
     app = FastAPI(title="textclf", description="Text classification with a textclf model")
 
     def error(status: int, message: str) -> JSONResponse:
@@ -100,7 +102,10 @@ def create_app(
             return error(422, "no texts: send at least one")
         if len(texts) > max_batch:
             return error(413, f"batch of {len(texts)} texts; the limit is {max_batch}")
-        probabilities = classifier.probabilities(encode(classifier.tokenizer, texts))
+        # one request at a time: a fast tokenizer shared between threads can fail ("Already
+        # borrowed"), and the model uses every core anyway
+        with inference:
+            probabilities = classifier.probabilities(encode(classifier.tokenizer, texts))
         names = classifier.classes
         return {
             "predictions": [
@@ -108,7 +113,7 @@ def create_app(
                     "label": names[int(row.argmax())],
                     "score": round(float(row.max()), 6),
                     "probabilities": {
-                        n: round(float(p), 6) for n, p in zip(names, row, strict=True)
+                        name: round(float(p), 6) for name, p in zip(names, row, strict=True)
                     },
                 }
                 for row in probabilities
