@@ -33,6 +33,7 @@ def read_run(revision: str, path: Path, repo: str) -> Run:
         if not local.is_file():
             raise UserError(f"{WORKSPACE}: {path} not found (run `dvc repro` or `dvc pull`)")
         return revision, read_predictions(local, revision)
+    # imported here: DVC takes seconds to import, and `workspace` runs do not need it
     import dvc.api
     from dvc.exceptions import DvcException
     from dvc.repo import Repo
