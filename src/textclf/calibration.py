@@ -34,11 +34,14 @@ def reliability_table(labels: np.ndarray, probabilities: np.ndarray) -> pd.DataF
     return pd.DataFrame(rows, columns=["bin", "confidence", "accuracy", "rows"])
 
 
-def calibration_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+def calibration_metrics(
+    labels: np.ndarray, probabilities: np.ndarray, table: pd.DataFrame | None = None
+) -> dict[str, float]:
     """`ece`: the rows-weighted mean gap between confidence and accuracy over the bins of
     `reliability_table`; `brier`: the mean squared distance between the probabilities and the
     one-hot labels, summed over classes (0 is perfect, 2 the worst)."""
-    table = reliability_table(labels, probabilities)
+    if table is None:  # callers that also write the table pass it in
+        table = reliability_table(labels, probabilities)
     gaps = (table["confidence"] - table["accuracy"]).abs()
     ece = float((gaps * table["rows"]).sum() / table["rows"].sum())
     one_hot = np.eye(probabilities.shape[1])[np.asarray(labels)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.model_selection import train_test_split
 
-from textclf.files import atomic_path
+from textclf.files import atomic_path, read_json
 from textclf.formats import DataError, Table
 
 SPLITS = ("train", "validation", "test")
@@ -67,7 +66,7 @@ def read_schema(path: Path = SCHEMA_FILE) -> dict:
     and how the text was built from the columns."""
     if not path.is_file():
         raise DataError(f"{path}: file not found (run `dvc repro`, or `dvc pull`)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return read_json(path)
 
 
 def split_validation(

@@ -86,6 +86,10 @@ def _umask() -> int:
     return mask
 
 
+def read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
 def write_json(path: str | Path, data: Any) -> None:
     # allow_nan=False: a NaN would make the file invalid JSON for `dvc metrics`
     text = json.dumps(data, indent=2, allow_nan=False) + "\n"

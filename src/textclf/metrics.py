@@ -35,8 +35,8 @@ def write_test_results(
     confusion_matrix.png and reliability.png."""
     predicted = probabilities.argmax(axis=1)
     metrics = classification_metrics(labels, probabilities, classes)
-    metrics.update(calibration_metrics(labels, probabilities))
     reliability = reliability_table(labels, probabilities)
+    metrics.update(calibration_metrics(labels, probabilities, reliability))
     per_class = pd.DataFrame(
         [{"class": name, **scores} for name, scores in metrics["per_class"].items()]
     )

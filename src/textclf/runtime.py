@@ -9,7 +9,6 @@ where it is installed and the folder has an export, PyTorch otherwise.
 from __future__ import annotations
 
 import importlib.util
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 from scipy.special import softmax
 from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
 
+from textclf.files import read_json
 from textclf.model import (
     CheckpointError,
     batched_logits,
@@ -34,7 +34,7 @@ def checkpoint_settings(model_dir: str | Path) -> dict:
     """How the checkpoint's training text was built (`textclf` in its config.json): text
     columns, a header-less file's columns, backslash clean-up."""
     config = require_checkpoint(model_dir) / "config.json"
-    return json.loads(config.read_text(encoding="utf-8")).get("textclf") or {}
+    return read_json(config).get("textclf") or {}
 
 
 def onnx_runtime_installed() -> bool:

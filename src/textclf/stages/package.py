@@ -5,22 +5,16 @@ metrics of exactly this checkpoint. `predict`, `serve` and DVC's model registry
 
 from __future__ import annotations
 
-import json
 import shutil
-from pathlib import Path
 
 from textclf.card import model_card
 from textclf.data import read_schema
-from textclf.files import atomic_path
+from textclf.files import atomic_path, read_json
 from textclf.model import MODEL_DIR, TRAINED_DIR
 from textclf.onnx_export import ONNX_DIR
 from textclf.outputs import COMPARISON, DATA_REPORT, EXPORT_METRICS, TRANSFORMER_DIR
 from textclf.params import load_params
 from textclf.stages import run
-
-
-def read_json(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def main() -> None:
