@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -125,3 +132,38 @@ def stage_error(stage: str, cwd: Path) -> str:
     message = result.stderr.strip()
     assert "\n" not in message, message
     return message
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(model_folder: Path) -> Iterator[str]:
+    """`python -m textclf.serve` for `model_folder` on a free loopback port; yields its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "textclf.serve", "--model", str(model_folder)]
+        + ["--host", "127.0.0.1", "--port", str(port), "--max-batch", "64"],
+        env=command_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(f"server exited: {process.stderr.read().decode()}")
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=1)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)

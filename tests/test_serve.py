@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import command_env
+from conftest import command_env, serving
 from fixtures import CLASSES
 from transformers import AutoTokenizer
 
@@ -26,12 +22,6 @@ from textclf.onnx_export import export_onnx
 from textclf.predict import classify
 
 TEXTS = ["Stocks rally as oil prices fall", "Coach praises striker after the final"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -49,39 +39,8 @@ def model_folder(tmp_path_factory, tiny_bert) -> Path:
 
 @pytest.fixture(scope="module")
 def server(model_folder):
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "textclf.serve",
-            "--model",
-            str(model_folder),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--max-batch",
-            "64",
-        ],
-        env=command_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited: {process.stderr.read().decode()}")
-        try:
-            urllib.request.urlopen(f"{url}/health", timeout=1)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
+    with serving(model_folder) as url:
+        yield url
 
 
 def call(url: str, path: str, body: bytes | None = None, headers: dict | None = None):

@@ -6,7 +6,8 @@ import pytest
 from accelerate.data_loader import BatchSamplerShard
 from torch.utils.data import BatchSampler
 
-from textclf.training import BucketedSampler, TrainingError, summarize
+from textclf.sampling import BucketedSampler
+from textclf.training import TrainingError, summarize
 
 _rng = random.Random(0)
 LENGTHS = [_rng.randint(5, 200) for _ in range(1000)]

@@ -65,6 +65,19 @@ def check_comparable(runs: Sequence[Run]) -> None:
                 )
 
 
+def is_label_sets(values: set[str], classes: Sequence[str]) -> bool:
+    """Whether label/predicted `values` are multi-label sets: each one empty, a class, or
+    classes joined by one separator character that no class name contains."""
+    joined = {value for value in values if value not in classes}
+    if not joined:
+        return False
+    in_names = set("".join(classes))
+    for separator in {c for value in joined for c in value} - in_names:
+        if all(not v or set(v.split(separator)) <= set(classes) for v in joined):
+            return True
+    return joined == {""}
+
+
 def compare(group_a: Sequence[Run], group_b: Sequence[Run]) -> dict[str, float]:
     """B minus A: accuracy and macro F1 of each side (means over a group), their differences
     with 95% bounds, and for one run per side McNemar's p-value and the rows only one of them
@@ -72,6 +85,10 @@ def compare(group_a: Sequence[Run], group_b: Sequence[Run]) -> dict[str, float]:
     runs = [*group_a, *group_b]
     check_comparable(runs)
     classes = classes_of(runs[0][1])
+    values = {v for _, frame in runs for column in ("label", "predicted") for v in frame[column]}
+    if is_label_sets(values, classes):
+        # multi-label: a row is right when its whole set is; each set is one category here
+        classes = [*classes, *sorted(values - set(classes))]
     ids = {name: index for index, name in enumerate(classes)}
 
     def as_ids(run: Run, column: str) -> np.ndarray:

@@ -22,10 +22,17 @@ PREPARED_DIR = Path("data/prepared")
 SCHEMA_FILE = PREPARED_DIR / "schema.json"
 TOKENIZED_DIR = Path("data/tokenized")
 TOKENIZER_DIR = TOKENIZED_DIR / "tokenizer"
+TRUNCATION_FILE = TOKENIZED_DIR / "truncation.json"
 
 # the schema keys a checkpoint keeps (config.json `textclf`), so `predict` builds its input
 # text from a file's columns as training did
-TEXT_SETTINGS = ("text_columns", "clean_backslashes", "label_column", "columns")
+TEXT_SETTINGS = (
+    "text_columns",
+    "clean_backslashes",
+    "label_column",
+    "columns",
+    "label_separator",
+)
 
 __all__ = ["DataError"]  # re-exported: stages catch data errors from here
 
@@ -53,12 +60,14 @@ def check_text_values(table: Table, text_columns: Sequence[str]) -> None:
 
 
 def to_examples(
-    table: Table, text_columns: Sequence[str], labels: Sequence[int], clean_backslashes: bool
+    table: Table, text_columns: Sequence[str], labels: Sequence, clean_backslashes: bool
 ) -> pd.DataFrame:
-    """(text, label id) rows, in file order."""
+    """(text, label) rows, in file order: a class id per row, or a list of them (multi-label)."""
     check_text_values(table, text_columns)
     text = join_text(table.frame, text_columns, clean_backslashes)
-    return pd.DataFrame({"text": text.to_numpy(), "label": pd.array(labels, dtype="int64")})
+    multi_label = bool(labels) and isinstance(labels[0], list)
+    label = pd.Series(labels, dtype=object) if multi_label else pd.array(labels, dtype="int64")
+    return pd.DataFrame({"text": text.to_numpy(), "label": label})
 
 
 def read_schema(path: Path = SCHEMA_FILE) -> dict:
@@ -69,13 +78,24 @@ def read_schema(path: Path = SCHEMA_FILE) -> dict:
     return read_json(path)
 
 
+def read_truncation(path: Path = TRUNCATION_FILE) -> dict:
+    """How the tokenize stage cut long texts (`tokenize.truncation`, `chunk_overlap`)."""
+    if not path.is_file():
+        raise DataError(f"{path}: file not found (run `dvc repro`, or `dvc pull`)")
+    return read_json(path)
+
+
 def split_validation(
-    examples: pd.DataFrame, validation_size: float, seed: int
+    examples: pd.DataFrame, validation_size: float, seed: int, stratify: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stratified train/validation split; both parts keep the raw file's row order."""
+    """Train/validation split, stratified by label unless `stratify` is off (multi-label rows
+    have label sets); both parts keep the raw file's row order."""
     try:
         train, validation = train_test_split(
-            examples, test_size=validation_size, random_state=seed, stratify=examples["label"]
+            examples,
+            test_size=validation_size,
+            random_state=seed,
+            stratify=examples["label"] if stratify else None,
         )
     except ValueError as error:  # e.g. a class with a single row cannot be stratified
         raise DataError(f"cannot split {len(examples)} train rows by label: {error}") from None

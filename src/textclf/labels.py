@@ -22,10 +22,14 @@ def as_integer(value: object) -> int | None:
     return None
 
 
-def find_classes(table: Table, label_column: str) -> list[str]:
-    """`classes: null`: the sorted distinct string labels of the train split."""
+def find_classes(table: Table, label_column: str, separator: str | None = None) -> list[str]:
+    """`classes: null`: the sorted distinct string labels of the train split (multi-label,
+    with `separator`: of every row's label list)."""
     names = set()
-    for row, value in enumerate(table.frame[label_column]):
+    cells = enumerate(table.frame[label_column])
+    if separator is not None:
+        cells = ((row, v) for row, cell in cells for v in label_values(cell, separator))
+    for row, value in cells:
         if as_integer(value) is not None:
             raise DataError(
                 f"{table.where(row)}: label {value!r} is an integer, and data.classes is null: "
@@ -47,22 +51,68 @@ def label_ids(
 ) -> list[int]:
     """The class id of every row; DataError at the first label that names no class.
     `found_in_train`: the classes are the train split's labels (`data.classes: null`)."""
-    index = {name: i for i, name in enumerate(classes)}
-    ids = []
-    for row, value in enumerate(table.frame[label_column]):
-        if isinstance(value, str) and value in index:
-            ids.append(index[value])
-            continue
+    lookup = LabelLookup(table, classes, offset, header, found_in_train)
+    return [lookup.id(value, row) for row, value in enumerate(table.frame[label_column])]
+
+
+def label_sets(
+    table: Table,
+    label_column: str,
+    classes: Sequence[str],
+    offset: int,
+    header: bool,
+    separator: str,
+    found_in_train: bool = False,
+) -> list[list[int]]:
+    """Multi-label: the sorted class ids of every row, from a list (JSON Lines, Parquet) or a
+    `separator`-separated string (CSV, TSV); an empty list or string is a row with no label."""
+    lookup = LabelLookup(table, classes, offset, header, found_in_train)
+    return [
+        sorted({lookup.id(value, row) for value in label_values(cell, separator)})
+        for row, cell in enumerate(table.frame[label_column])
+    ]
+
+
+def label_values(cell: object, separator: str) -> list[object]:
+    """The labels of one multi-label cell."""
+    if cell is None:
+        return []
+    if isinstance(cell, str):
+        return [part.strip() for part in cell.split(separator)] if cell.strip() else []
+    if hasattr(cell, "tolist"):  # a list read from Parquet comes as a numpy array
+        cell = cell.tolist()
+    return cell if isinstance(cell, list) else [cell]
+
+
+class LabelLookup:
+    """Label values -> class ids, with one-line errors that say where a label is wrong."""
+
+    def __init__(
+        self,
+        table: Table,
+        classes: Sequence[str],
+        offset: int,
+        header: bool,
+        found_in_train: bool,
+    ):
+        self.table, self.classes, self.offset = table, classes, offset
+        self.header, self.found_in_train = header, found_in_train
+        self.index = {name: i for i, name in enumerate(classes)}
+
+    def id(self, value: object, row: int) -> int:
+        table, classes, offset = self.table, self.classes, self.offset
+        if isinstance(value, str) and value in self.index:
+            return self.index[value]
         number = as_integer(value)
         if number is None:
             name = _name(value, table, row)
-            if found_in_train:
+            if self.found_in_train:
                 raise DataError(
                     f"{table.where(row)}: label {name!r} never occurs in the train split "
                     f"(classes: {', '.join(classes)})"
                 )
             hint = ""
-            if row == 0 and not header and not table.parquet:
+            if row == 0 and not self.header and not table.parquet:
                 hint = " (a header row? set data.header: true)"
             raise DataError(
                 f"{table.where(row)}: label {name!r} is not an integer or a class in "
@@ -74,17 +124,18 @@ def label_ids(
                 f"{offset}..{offset + len(classes) - 1} (data.classes lists {len(classes)} "
                 f"classes, data.label_offset is {offset})"
             )
-        ids.append(number - offset)
-    return ids
+        return number - offset
 
 
-def check_known(table: Table, ids: Sequence[int], known: set[int], classes: Sequence[str]):
-    """Every label of `table` must occur in the train split: a model cannot learn the others."""
-    for row, label in enumerate(ids):
-        if label not in known:
-            raise DataError(
-                f"{table.where(row)}: label {classes[label]!r} never occurs in the train split"
-            )
+def check_known(table: Table, ids: Sequence, known: set[int], classes: Sequence[str]):
+    """Every label of `table` must occur in the train split: a model cannot learn the others.
+    `ids`: a class id per row, or a list of them (multi-label)."""
+    for row, labels in enumerate(ids):
+        for label in labels if isinstance(labels, list) else [labels]:
+            if label not in known:
+                raise DataError(
+                    f"{table.where(row)}: label {classes[label]!r} never occurs in the train split"
+                )
 
 
 def _name(value: object, table: Table, row: int) -> str:

@@ -18,6 +18,7 @@ from sklearn.metrics import (
 from textclf.calibration import calibration_metrics, reliability_table
 from textclf.files import atomic_path, write_json, write_text
 from textclf.mistakes import confident_mistakes, costly_confusions
+from textclf.multilabel import write_multilabel_results
 from textclf.plots import save_confusion_matrix, save_reliability_diagram
 from textclf.statistics import bootstrap_intervals
 
@@ -29,10 +30,19 @@ def write_test_results(
     probabilities: np.ndarray,
     classes: Sequence[str],
     mistakes_per_class: int = 5,
+    multi_label: bool = False,
+    threshold: float = 0.5,
+    separator: str = "|",
 ) -> dict:
     """Everything `dvc metrics`/`dvc plots` and people read about one model on the test split:
     test.json, report.txt, per_class.csv, predictions.csv, mistakes.csv, calibration.csv,
-    confusion_matrix.png and reliability.png."""
+    confusion_matrix.png and reliability.png (multi-label: see `write_multilabel_results`)."""
+    if multi_label:
+        mistakes = mistakes_per_class * len(classes)
+        return write_multilabel_results(
+            folder, texts, labels, probabilities, classes, threshold, separator, mistakes
+        )
+    labels = np.asarray(labels)
     predicted = probabilities.argmax(axis=1)
     metrics = classification_metrics(labels, probabilities, classes)
     reliability = reliability_table(labels, probabilities)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.special import softmax
+from scipy.special import expit, softmax
 from tqdm.auto import tqdm
 from transformers import (
     AutoConfig,
@@ -21,6 +21,7 @@ from transformers import (
 
 from textclf.errors import UserError
 from textclf.params import ParamsError
+from textclf.truncation import average_by_document
 
 # the train stage's checkpoint, and the folder to ship: that checkpoint with its ONNX export and
 # model card (the package stage), which `predict` and `serve` read by default
@@ -70,11 +71,17 @@ def model_max_length(name: str, tokenizer: PreTrainedTokenizerBase) -> int:
     return min(tokenizer.model_max_length, positions or tokenizer.model_max_length)
 
 
-def load_model_for_training(name: str, classes: Sequence[str]) -> PreTrainedModel:
-    """A pretrained encoder with a fresh classification head labelled with `classes`."""
+def load_model_for_training(
+    name: str, classes: Sequence[str], multi_label: bool = False
+) -> PreTrainedModel:
+    """A pretrained encoder with a fresh classification head labelled with `classes`; the
+    config's `problem_type` tells the model (and `transformers.pipeline`) to use sigmoid + BCE
+    for a multi-label task."""
+    problem = "multi_label_classification" if multi_label else "single_label_classification"
     return from_pretrained(
         AutoModelForSequenceClassification,
         name,
+        problem_type=problem,
         num_labels=len(classes),
         id2label=dict(enumerate(classes)),
         label2id={label: index for index, label in enumerate(classes)},
@@ -128,8 +135,13 @@ def cpu_has_amx() -> bool:
     return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
 
 
-def encode(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> list[list[int]]:
-    return tokenizer(list(texts), truncation=True)["input_ids"]
+def is_multi_label(config: object) -> bool:
+    return getattr(config, "problem_type", None) == "multi_label_classification"
+
+
+def to_probabilities(logits: np.ndarray, multi_label: bool = False) -> np.ndarray:
+    """Softmax over the classes, or a sigmoid per label for a multi-label model."""
+    return expit(logits) if multi_label else softmax(logits, axis=1)
 
 
 def predict_proba(
@@ -144,7 +156,23 @@ def predict_proba(
     logits = batched_logits(
         torch_logits(model, precision), tokenizer, input_ids, batch_size, progress
     )
-    return softmax(logits, axis=1)
+    return to_probabilities(logits, is_multi_label(model.config))
+
+
+def document_probabilities(
+    logits: Callable[[dict[str, np.ndarray]], np.ndarray],
+    tokenizer: PreTrainedTokenizerBase,
+    input_ids: Sequence[Sequence[int]],
+    document: Sequence[int],
+    texts: int,
+    multi_label: bool = False,
+    batch_size: int = 64,
+    progress: bool = True,
+) -> np.ndarray:
+    """Probabilities of `texts` texts whose inputs are `input_ids`, input i from text
+    `document[i]`: the logits of a text's inputs (its chunks) are averaged first."""
+    per_input = batched_logits(logits, tokenizer, input_ids, batch_size, progress)
+    return to_probabilities(average_by_document(per_input, document, texts), multi_label)
 
 
 def torch_logits(

@@ -60,13 +60,19 @@ def parity(
     tokenizer: PreTrainedTokenizerBase,
     onnx_path: Path,
     input_ids: Sequence[Sequence[int]],
+    threshold: float | None = None,
 ) -> dict[str, float]:
     """`max_abs_logit_diff` and `argmax_agreement` of the ONNX model against PyTorch in fp32
-    on `input_ids`, batched alike."""
+    on `input_ids`, batched alike. A multi-label model (`threshold` given) agrees on a row
+    when both predict the same label set."""
     expected = batched_logits(torch_logits(model, "fp32"), tokenizer, input_ids, progress=False)
     session = onnx_session(onnx_path)
     actual = batched_logits(onnx_logits(session), tokenizer, input_ids, progress=False)
-    agreement = float((expected.argmax(axis=1) == actual.argmax(axis=1)).mean())
+    if threshold is None:
+        agreement = float((expected.argmax(axis=1) == actual.argmax(axis=1)).mean())
+    else:
+        cut = np.log(threshold / (1 - threshold))  # sigmoid(logit) >= threshold
+        agreement = float(((expected >= cut) == (actual >= cut)).all(axis=1).mean())
     return {
         "max_abs_logit_diff": float(f"{np.abs(expected - actual).max():.6g}"),
         "argmax_agreement": round(agreement, 6),

@@ -18,6 +18,8 @@ __all__ = ["ParamsError", "short"]  # re-exported: stages and tests catch it fro
 PARAMS_FILE = "params.yaml"
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DATA_FORMATS = ("auto", "csv", "tsv", "jsonl", "parquet")
+# validation metrics the train stage can keep the best epoch by (single- and multi-label)
+BEST_METRICS = ("loss", "accuracy", "f1_macro", "f1_micro")
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,15 @@ class DataParams:
     label_column: str = "label"
     label_offset: int = 1
     clean_backslashes: bool = True
+    multi_label: bool = False
+    label_separator: str = "|"
 
     def check(self) -> None:
+        if not self.label_separator or self.label_separator.strip() != self.label_separator:
+            raise ParamsError(
+                f"data.label_separator must be a non-blank string without surrounding spaces, "
+                f"got {short(self.label_separator)}"
+            )
         if self.format not in DATA_FORMATS:
             raise ParamsError(
                 f"data.format must be one of {', '.join(DATA_FORMATS)}, got {short(self.format)}"
@@ -82,12 +91,24 @@ class ModelParams:
             raise ParamsError("model.name must be a hub id or a local directory, got ''")
 
 
+TRUNCATIONS = ("head", "head_tail", "chunks")
+
+
 @dataclass(frozen=True)
 class TokenizeParams:
     max_length: int | None = None
+    truncation: str = "head"
+    chunk_overlap: float = 0.25
 
     def check(self) -> None:
         _check_positive("tokenize.max_length", self.max_length, allow_none=True)
+        if self.truncation not in TRUNCATIONS:
+            raise ParamsError(
+                f"tokenize.truncation must be one of {', '.join(TRUNCATIONS)}, "
+                f"got {short(self.truncation)}"
+            )
+        if not 0 <= self.chunk_overlap < 1:
+            raise ParamsError(f"tokenize.chunk_overlap must be in [0, 1), got {self.chunk_overlap}")
 
 
 @dataclass(frozen=True)
@@ -104,8 +125,27 @@ class TrainParams:
     processes: int = 1
     precision: str = "auto"
     report_to: list[str] = field(default_factory=lambda: ["dvclive"])
+    threshold: float = 0.5
+    class_weights: str = "none"
+    load_best: bool = False
+    best_metric: str = "loss"
+    early_stopping_patience: int | None = None
 
     def check(self) -> None:
+        if not 0 < self.threshold < 1:
+            raise ParamsError(f"train.threshold must be between 0 and 1, got {self.threshold}")
+        if self.class_weights not in ("none", "balanced"):
+            raise ParamsError(
+                f"train.class_weights must be 'none' or 'balanced', got {short(self.class_weights)}"
+            )
+        if self.best_metric not in BEST_METRICS:
+            raise ParamsError(
+                f"train.best_metric must be one of {', '.join(BEST_METRICS)}, "
+                f"got {short(self.best_metric)}"
+            )
+        _check_positive(
+            "train.early_stopping_patience", self.early_stopping_patience, allow_none=True
+        )
         _check_positive("train.epochs", self.epochs)
         _check_positive("train.batch_size", self.batch_size)
         _check_positive("train.learning_rate", self.learning_rate)

@@ -24,7 +24,7 @@ from textclf.data import check_text_values, join_text
 from textclf.errors import UserError
 from textclf.files import atomic_path
 from textclf.formats import DataError, detect_format, read_table
-from textclf.model import MODEL_DIR, encode
+from textclf.model import MODEL_DIR
 from textclf.params import PRECISIONS
 from textclf.runtime import RUNTIMES, checkpoint_settings
 from textclf.runtime import load as load_runtime
@@ -41,19 +41,21 @@ def classify(
     precision: str = "auto",
     runtime: str = "auto",
 ) -> pd.DataFrame:
-    """One row per text: `predicted` label name and `p_<class>` probabilities."""
+    """One row per text: `predicted` label name (multi-label: the labels at or above the
+    threshold, joined by the training data's label separator) and `p_<class>` probabilities."""
     classifier = load_runtime(model_dir, runtime)
     probabilities = classifier.probabilities(
-        encode(classifier.tokenizer, texts),
-        batch_size,
-        progress=len(texts) > batch_size,
-        precision=precision,
+        texts, batch_size, progress=len(texts) > batch_size, precision=precision
     )
-    return labelled(probabilities, classifier.classes)
+    separator = classifier.settings.get("label_separator", "|")
+    predicted = [separator.join(labels) for labels in classifier.decisions(probabilities)]
+    return labelled(predicted, probabilities, classifier.classes)
 
 
-def labelled(probabilities: np.ndarray, classes: Sequence[str]) -> pd.DataFrame:
-    result = pd.DataFrame({"predicted": [classes[i] for i in np.argmax(probabilities, axis=1)]})
+def labelled(
+    predicted: Sequence[str], probabilities: np.ndarray, classes: Sequence[str]
+) -> pd.DataFrame:
+    result = pd.DataFrame({"predicted": list(predicted)})
     for index, name in enumerate(classes):
         result[f"p_{name}"] = probabilities[:, index].round(4)
     return result

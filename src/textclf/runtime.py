@@ -14,17 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.special import softmax
 from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
 
 from textclf.files import read_json
 from textclf.model import (
     CheckpointError,
-    batched_logits,
+    document_probabilities,
+    is_multi_label,
     load_classifier,
-    predict_proba,
     require_checkpoint,
+    torch_logits,
 )
+from textclf.truncation import encode_texts
 
 RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
 ONNX_FILES = {"onnx": Path("onnx/model.onnx"), "onnx-int8": Path("onnx/model_quantized.onnx")}
@@ -53,18 +54,6 @@ def onnx_session(path: str | Path) -> object:
     )
 
 
-def onnx_probabilities(
-    session: object,
-    tokenizer: PreTrainedTokenizerBase,
-    input_ids: Sequence[Sequence[int]],
-    batch_size: int = 64,
-    progress: bool = True,
-) -> np.ndarray:
-    """Class probabilities from an exported model, batched exactly as `predict_proba`."""
-    logits = batched_logits(onnx_logits(session), tokenizer, input_ids, batch_size, progress)
-    return softmax(logits, axis=1)
-
-
 def onnx_logits(session: object) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
     """An ONNX Runtime session as a batch function (see `textclf.model.batched_logits`)."""
     names = {entry.name for entry in session.get_inputs()}
@@ -77,25 +66,57 @@ def onnx_logits(session: object) -> Callable[[dict[str, np.ndarray]], np.ndarray
 
 @dataclass
 class Classifier:
-    """A model folder loaded once: `probabilities(input_ids)` with the chosen runtime."""
+    """A model folder loaded once: `probabilities(texts)` with the chosen runtime, long texts
+    cut as in training, and `decisions` of those probabilities."""
 
     runtime: str
     classes: list[str]
     tokenizer: PreTrainedTokenizerBase
     model: object  # a PreTrainedModel or an ONNX Runtime session
+    settings: dict  # the checkpoint's `textclf` config entry (see checkpoint_settings)
+    multi_label: bool = False
+
+    @property
+    def threshold(self) -> float:
+        return self.settings.get("threshold", 0.5)
 
     def probabilities(
         self,
-        input_ids: Sequence[Sequence[int]],
+        texts: Sequence[str],
         batch_size: int = 64,
         progress: bool = False,
         precision: str = "auto",
     ) -> np.ndarray:
-        if self.runtime == "torch":
-            return predict_proba(
-                self.model, self.tokenizer, input_ids, batch_size, progress, precision
-            )
-        return onnx_probabilities(self.model, self.tokenizer, input_ids, batch_size, progress)
+        """One row per text: class probabilities (multi-label: one sigmoid per label)."""
+        encoded = encode_texts(
+            self.tokenizer,
+            texts,
+            self.settings.get("truncation", "head"),
+            self.settings.get("chunk_overlap", 0.25),
+        )
+        logits = (
+            torch_logits(self.model, precision)
+            if self.runtime == "torch"
+            else onnx_logits(self.model)
+        )
+        return document_probabilities(
+            logits,
+            self.tokenizer,
+            encoded["input_ids"],
+            encoded["document"],
+            len(texts),
+            self.multi_label,
+            batch_size,
+            progress,
+        )
+
+    def decisions(self, probabilities: np.ndarray) -> list[list[str]]:
+        """The predicted labels of each row: the most probable class, or for a multi-label
+        model every label at or above the threshold (possibly none)."""
+        if not self.multi_label:
+            return [[self.classes[i]] for i in probabilities.argmax(axis=1)]
+        chosen = probabilities >= self.threshold
+        return [[c for c, on in zip(self.classes, row, strict=True) if on] for row in chosen]
 
 
 def load(model_dir: str | Path, runtime: str = "auto") -> Classifier:
@@ -118,4 +139,5 @@ def load(model_dir: str | Path, runtime: str = "auto") -> Classifier:
         tokenizer = AutoTokenizer.from_pretrained(folder)
         config = AutoConfig.from_pretrained(folder)
     classes = [config.id2label[i] for i in range(config.num_labels)]
-    return Classifier(runtime, classes, tokenizer, model)
+    settings = getattr(config, "textclf", None) or {}
+    return Classifier(runtime, classes, tokenizer, model, settings, is_multi_label(config))

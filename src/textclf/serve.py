@@ -7,6 +7,8 @@
                    (records: the training data's text columns, joined as in training)
          -> {"predictions": [{"label": "Business", "score": 0.97,
                               "probabilities": {"World": 0.01, ...}}, ...]}
+            a multi-label model: {"labels": [every label at or above its threshold],
+                                  "probabilities": {...}} per text
     GET  /health   -> {"status": "ok", "runtime": "onnx", "classes": [...]}
     GET  /classes  -> {"classes": [...]}
 
@@ -29,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, StrictStr
 
 from textclf.data import join_text
 from textclf.errors import UserError
-from textclf.model import MODEL_DIR, encode
+from textclf.model import MODEL_DIR
 from textclf.runtime import RUNTIMES, checkpoint_settings, load
 
 MAX_BATCH = 256
@@ -105,20 +107,18 @@ def create_app(
         # one request at a time: a fast tokenizer shared between threads can fail ("Already
         # borrowed"), and the model uses every core anyway
         with inference:
-            probabilities = classifier.probabilities(encode(classifier.tokenizer, texts))
+            probabilities = classifier.probabilities(texts)
         names = classifier.classes
-        return {
-            "predictions": [
-                {
-                    "label": names[int(row.argmax())],
-                    "score": round(float(row.max()), 6),
-                    "probabilities": {
-                        name: round(float(p), 6) for name, p in zip(names, row, strict=True)
-                    },
-                }
-                for row in probabilities
-            ]
-        }
+        predictions = []
+        for row, labels in zip(probabilities, classifier.decisions(probabilities), strict=True):
+            scores = {name: round(float(p), 6) for name, p in zip(names, row, strict=True)}
+            if classifier.multi_label:
+                predictions.append({"labels": labels, "probabilities": scores})
+            else:
+                predictions.append(
+                    {"label": labels[0], "score": max(scores.values()), "probabilities": scores}
+                )
+        return {"predictions": predictions}
 
     return app
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
 import datasets
 import numpy as np
 import torch
-from torch.utils.data import Sampler
+import torch.nn.functional as F
+from sklearn.metrics import f1_score
 from transformers import (
     DataCollatorWithPadding,
+    EarlyStoppingCallback,
     EvalPrediction,
     PreTrainedModel,
     PreTrainedTokenizerBase,
@@ -23,7 +25,9 @@ from transformers import (
 
 from textclf.errors import UserError
 from textclf.model import autocast_dtype, inference_device
+from textclf.multilabel import multilabel_scores
 from textclf.params import TrainParams
+from textclf.sampling import BucketedSampler
 from textclf.tracking import LogLastStep
 
 
@@ -55,7 +59,7 @@ def training_arguments(
         eval_strategy="epoch",
         save_strategy="steps",
         save_steps=train.save_steps,
-        save_total_limit=1,
+        save_total_limit=1,  # with load_best the Trainer keeps the best checkpoint too
         logging_steps=train.logging_steps,
         logging_first_step=True,  # a loss curve from step 1, even for runs shorter than a log
         use_cpu=not on_gpu,  # also what makes torchrun's CPU processes one gloo group
@@ -69,42 +73,15 @@ def training_arguments(
         disable_tqdm=False,
         ddp_find_unused_parameters=False,
     )
+    if train.load_best or train.early_stopping_patience:
+        # the Trainer's own best-checkpoint tracking compares evaluations at saved checkpoints:
+        # one per epoch, so a killed run resumes from the end of its last whole epoch
+        settings.update(
+            save_strategy="epoch",
+            load_best_model_at_end=train.load_best,
+            metric_for_best_model=train.best_metric,  # lower is better for "loss" only
+        )
     return TrainingArguments(**{**settings, **overrides})
-
-
-class BucketedSampler(Sampler[int]):
-    """Batches of texts of similar length, in random order: little padding, like HF's
-    `group_by_length`, without its long-to-short order inside each mega-batch.
-
-    Each epoch, rows are shuffled (so equal lengths tie at random), sorted by length over the
-    whole set and cut into buckets of `bucket_size` rows; the full buckets are shuffled, the
-    longest kept first so that an out-of-memory error shows at once, and the one partial bucket
-    comes last, so every batch boundary stays on a bucket boundary. With `bucket_size` the global
-    batch (per-device batch x processes), each process's batch is a slice of one bucket. The
-    order depends only on the seed and the epoch, so a resumed run replays it.
-    """
-
-    def __init__(self, lengths: Sequence[int], bucket_size: int, seed: int):
-        self.lengths = np.asarray(lengths, dtype=np.int64)
-        self.bucket_size, self.seed, self.epoch = bucket_size, seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return len(self.lengths)
-
-    def __iter__(self) -> Iterator[int]:
-        generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        shuffled = torch.randperm(len(self.lengths), generator=generator).numpy()
-        ordered = shuffled[np.argsort(-self.lengths[shuffled], kind="stable")]
-        full = len(ordered) // self.bucket_size
-        buckets = ordered[: full * self.bucket_size].reshape(full, self.bucket_size)
-        if full > 1:
-            rest = 1 + torch.randperm(full - 1, generator=generator).numpy()
-            buckets = buckets[np.concatenate([[0], rest])]
-        yield from buckets.ravel().tolist()
-        yield from ordered[full * self.bucket_size :].tolist()
 
 
 class BucketedTrainer(Trainer):
@@ -133,9 +110,17 @@ def make_trainer(
     eval_dataset: datasets.Dataset,
     callbacks: list[TrainerCallback] | None = None,
     sampling: str = "random",
+    class_weights: np.ndarray | None = None,
+    threshold: float = 0.5,
+    early_stopping_patience: int | None = None,
 ) -> Trainer:
     """A Trainer for `args`; `sampling="bucketed"` draws batches from a `BucketedSampler`
-    (the other samplings are set in `args.train_sampling_strategy`)."""
+    (the other samplings are set in `args.train_sampling_strategy`). `class_weights` weigh the
+    loss per class; a multi-label model (`problem_type`) is scored at `threshold`."""
+    multi_label = model.config.problem_type == "multi_label_classification"
+    callbacks = [LogLastStep(), *(callbacks or [])]
+    if early_stopping_patience:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience))
     return BucketedTrainer(
         model=model,
         args=args,
@@ -146,19 +131,45 @@ def make_trainer(
         data_collator=DataCollatorWithPadding(
             tokenizer, pad_to_multiple_of=8 if torch.cuda.is_available() else None
         ),
-        compute_metrics=accuracy,
-        callbacks=[LogLastStep(), *(callbacks or [])],
+        compute_metrics=partial(validation_metrics, multi_label=multi_label, threshold=threshold),
+        compute_loss_func=None
+        if class_weights is None
+        else partial(weighted_loss, weights=torch.tensor(class_weights), multi_label=multi_label),
+        callbacks=callbacks,
         bucketed=sampling == "bucketed",
     )
 
 
-def accuracy(prediction: EvalPrediction) -> dict[str, float]:
-    predicted = np.argmax(prediction.predictions, axis=-1)
-    return {"accuracy": float((predicted == prediction.label_ids).mean())}
+def weighted_loss(
+    outputs: dict, labels: torch.Tensor, weights: torch.Tensor, multi_label: bool, **_
+) -> torch.Tensor:
+    """The model's own loss (cross-entropy, or BCE for multi-label) with a weight per class
+    (`pos_weight` per label), as `Trainer(compute_loss_func=...)` calls it."""
+    logits = outputs["logits"].float()
+    weights = weights.to(logits.device, torch.float32)
+    if multi_label:
+        return F.binary_cross_entropy_with_logits(logits, labels.float(), pos_weight=weights)
+    return F.cross_entropy(logits, labels.view(-1), weight=weights)
 
 
-def summarize(train_metrics: dict, log_history: list[dict]) -> dict:
-    """Flat keys for `dvc metrics show`, plus eval loss/accuracy per epoch.
+def validation_metrics(
+    prediction: EvalPrediction, multi_label: bool = False, threshold: float = 0.5
+) -> dict[str, float]:
+    """What `train.best_metric` can choose from, besides the loss."""
+    logits, labels = prediction.predictions, prediction.label_ids
+    if multi_label:
+        probabilities = 1 / (1 + np.exp(-logits))
+        return multilabel_scores(labels, probabilities >= threshold)
+    predicted = np.argmax(logits, axis=-1)
+    classes = list(range(logits.shape[-1]))
+    f1 = f1_score(labels, predicted, labels=classes, average="macro", zero_division=0)
+    return {"accuracy": float((predicted == labels).mean()), "f1_macro": float(f1)}
+
+
+def summarize(train_metrics: dict, log_history: list[dict], best_step: int | None = None) -> dict:
+    """Flat keys for `dvc metrics show`: the train loss and the validation metrics of the kept
+    epoch (`best_step`'s with `train.load_best`, else the last), which epoch that is, and the
+    validation metrics of every epoch.
 
     Raises TrainingError if the loss is not a finite number: a diverged model is not an output.
     """
@@ -169,22 +180,28 @@ def summarize(train_metrics: dict, log_history: list[dict]) -> dict:
             f"training diverged (train loss {train_metrics['train_loss']:g}); nothing was "
             "written: lower train.learning_rate"
         )
-    per_epoch = {
-        f"epoch_{entry['epoch']:g}": {
-            "eval_loss": round(entry["eval_loss"], 6),
-            "eval_accuracy": round(entry["eval_accuracy"], 6),
-        }
-        for entry in evaluations
-    }
+    per_epoch = {f"epoch_{entry['epoch']:g}": scores(entry) for entry in evaluations}
     summary = {"train_loss": round(train_metrics["train_loss"], 6)}
     if evaluations:
-        summary["eval_loss"] = round(evaluations[-1]["eval_loss"], 6)
-        summary["eval_accuracy"] = round(evaluations[-1]["eval_accuracy"], 6)
+        kept = next((e for e in evaluations if e["step"] == best_step), evaluations[-1])
+        summary.update(scores(kept))
+        summary["kept_epoch"] = round(kept["epoch"], 6)
+        summary["epochs_run"] = round(evaluations[-1]["epoch"], 6)
     return {
         **summary,
         "train_runtime_s": round(train_metrics["train_runtime"], 2),
         "train_samples_per_second": round(train_metrics["train_samples_per_second"], 3),
         "epochs": per_epoch,
+    }
+
+
+def scores(evaluation: dict) -> dict[str, float]:
+    """An evaluation's validation metrics (eval_loss, eval_accuracy, ...), without timings."""
+    timings = ("eval_runtime", "eval_samples_per_second", "eval_steps_per_second")
+    return {
+        key: round(value, 6)
+        for key, value in evaluation.items()
+        if key.startswith("eval_") and key not in timings
     }
 
 

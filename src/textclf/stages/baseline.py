@@ -11,9 +11,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
+from textclf.class_weights import label_matrix
 from textclf.data import PREPARED_DIR, read_schema
 from textclf.metrics import write_test_results
 from textclf.outputs import BASELINE_DIR
@@ -48,7 +50,12 @@ class MeanWordVectors(TransformerMixin, BaseEstimator):
         return features
 
 
-def build_model(params: BaselineParams) -> object:
+def build_model(
+    params: BaselineParams, class_weights: str = "none", multi_label: bool = False
+) -> object:
+    """The feature union + logistic regression; one binary regression per label (one-vs-rest)
+    for a multi-label task. `class_weights: balanced` weighs classes by inverse frequency, as
+    `train.class_weights` does for the transformer."""
     features = []
     if "tfidf" in params.features:
         features.append(
@@ -58,23 +65,42 @@ def build_model(params: BaselineParams) -> object:
         )
     if "glove" in params.features:
         features.append(make_pipeline(MeanWordVectors(params.vectors), StandardScaler()))
-    return make_pipeline(
-        make_union(*features), LogisticRegression(C=params.C, max_iter=params.max_iter)
+    classifier = LogisticRegression(
+        C=params.C,
+        max_iter=params.max_iter,
+        class_weight="balanced" if class_weights == "balanced" else None,
     )
+    if multi_label:
+        classifier = OneVsRestClassifier(classifier)
+    return make_pipeline(make_union(*features), classifier)
 
 
 def main() -> None:
     params = load_params()
-    classes = read_schema()["classes"]
+    schema = read_schema()
+    classes, multi_label = schema["classes"], schema.get("multi_label", False)
     train = pd.read_parquet(PREPARED_DIR / "train.parquet")
     test = pd.read_parquet(PREPARED_DIR / "test.parquet")
-    model = build_model(params.baseline).fit(train["text"], train["label"])
-    probabilities = np.zeros((len(test), len(classes)))
-    # columns by class id: a class absent from a capped train split gets probability 0
-    probabilities[:, model.classes_] = model.predict_proba(test["text"])
-    labels = test["label"].to_numpy()
-    mistakes = params.evaluate.mistakes_per_class
-    write_test_results(BASELINE_DIR, test["text"], labels, probabilities, classes, mistakes)
+    model = build_model(params.baseline, params.train.class_weights, multi_label)
+    if multi_label:
+        model.fit(train["text"], label_matrix(train["label"], len(classes)))
+        probabilities = model.predict_proba(test["text"])
+    else:
+        model.fit(train["text"], train["label"])
+        probabilities = np.zeros((len(test), len(classes)))
+        # columns by class id: a class absent from a capped train split gets probability 0
+        probabilities[:, model.classes_] = model.predict_proba(test["text"])
+    write_test_results(
+        BASELINE_DIR,
+        test["text"],
+        test["label"].tolist(),
+        probabilities,
+        classes,
+        params.evaluate.mistakes_per_class,
+        multi_label=multi_label,
+        threshold=params.train.threshold,
+        separator=schema.get("label_separator", "|"),
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Stage evaluate: models/trained + the test split -> metrics/transformer/ (test.json with
 accuracy, loss, F1, their bootstrap bounds and calibration; report.txt, per_class.csv,
-predictions.csv, mistakes.csv, calibration.csv, confusion_matrix.png, reliability.png)."""
+predictions.csv, mistakes.csv, calibration.csv, confusion_matrix.png, reliability.png; see
+textclf.metrics for what a multi-label model gets instead)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import pyarrow.parquet as pq
 
 from textclf.data import PREPARED_DIR, TOKENIZED_DIR, read_schema
 from textclf.metrics import write_test_results
-from textclf.model import TRAINED_DIR, load_classifier, predict_proba
+from textclf.model import (
+    TRAINED_DIR,
+    document_probabilities,
+    is_multi_label,
+    load_classifier,
+    torch_logits,
+)
 from textclf.outputs import TRANSFORMER_DIR
 from textclf.params import load_params
 from textclf.stages import run
@@ -18,17 +25,30 @@ from textclf.stages import run
 def main() -> None:
     params = load_params()
     model, tokenizer = load_classifier(TRAINED_DIR)
-    tokenized = pq.read_table(TOKENIZED_DIR / "test.parquet", columns=["input_ids", "label"])
+    inputs = pq.read_table(TOKENIZED_DIR / "test.parquet", columns=["input_ids", "document"])
+    test = pd.read_parquet(PREPARED_DIR / "test.parquet")
     evaluate = params.evaluate
-    input_ids = tokenized.column("input_ids").to_pylist()
-    probabilities = predict_proba(
-        model, tokenizer, input_ids, evaluate.batch_size, precision=evaluate.precision
+    # long texts cut into chunks have several inputs: their logits are averaged per text
+    probabilities = document_probabilities(
+        torch_logits(model, evaluate.precision),
+        tokenizer,
+        inputs.column("input_ids").to_pylist(),
+        inputs.column("document").to_pylist(),
+        len(test),
+        is_multi_label(model.config),
+        evaluate.batch_size,
     )
-    texts = pd.read_parquet(PREPARED_DIR / "test.parquet", columns=["text"])["text"]
-    labels = tokenized.column("label").to_numpy()
-    classes = read_schema()["classes"]
+    schema = read_schema()
     write_test_results(
-        TRANSFORMER_DIR, texts, labels, probabilities, classes, evaluate.mistakes_per_class
+        TRANSFORMER_DIR,
+        test["text"],
+        test["label"].tolist(),
+        probabilities,
+        schema["classes"],
+        evaluate.mistakes_per_class,
+        multi_label=schema.get("multi_label", False),
+        threshold=(getattr(model.config, "textclf", None) or {}).get("threshold", 0.5),
+        separator=schema.get("label_separator", "|"),
     )
 
 

@@ -16,10 +16,13 @@ import os
 import sys
 from pathlib import Path
 
+import pandas as pd
 from transformers import AutoTokenizer, set_seed
 
 from textclf.checkpoints import CHECKPOINT_DIR, discard, fingerprint, resumable_checkpoint
+from textclf.class_weights import class_weights
 from textclf.data import (
+    PREPARED_DIR,
     SCHEMA_FILE,
     TEXT_SETTINGS,
     TOKENIZED_DIR,
@@ -27,11 +30,12 @@ from textclf.data import (
     DataError,
     load_dataset,
     read_schema,
+    read_truncation,
 )
 from textclf.files import atomic_path, write_json
 from textclf.model import TRAINED_DIR, load_model_for_training
 from textclf.outputs import TRAIN_METRICS, TRAINING_CURVES
-from textclf.params import Params, load_params
+from textclf.params import BEST_METRICS, Params, ParamsError, load_params
 from textclf.plots import save_training_curves
 from textclf.stages import run
 from textclf.tracking import tracker_callbacks
@@ -82,11 +86,20 @@ def train(params: Params) -> None:
     if resume_from and is_main_process():
         print(f"Resuming from {resume_from}")
     schema = read_schema()
+    classes, multi_label = schema["classes"], schema.get("multi_label", False)
+    check_best_metric(train.best_metric, multi_label)
     tokenizer = AutoTokenizer.from_pretrained(TOKENIZER_DIR)
+    train_labels = pd.read_parquet(PREPARED_DIR / "train.parquet", columns=["label"])["label"]
+    weights = class_weights(train.class_weights, train_labels.tolist(), len(classes), multi_label)
     set_seed(train.seed)  # before the classification head is initialised, not only in Trainer
-    model = load_model_for_training(params.model.name, schema["classes"])
-    # how to build the input text from a file's columns, for `predict` on files like the data
-    model.config.textclf = {key: schema[key] for key in TEXT_SETTINGS}
+    model = load_model_for_training(params.model.name, classes, multi_label)
+    # what `predict` and `serve` need to treat new text as training did: how the text is built
+    # from a file's columns, how long texts are cut, and the multi-label decision threshold
+    model.config.textclf = {
+        **{key: schema[key] for key in TEXT_SETTINGS},
+        **read_truncation(),
+        **({"threshold": train.threshold} if multi_label else {}),
+    }
     trainer = make_trainer(
         model,
         tokenizer,
@@ -95,6 +108,9 @@ def train(params: Params) -> None:
         load_dataset(splits["validation"]),
         tracker_callbacks(train.report_to, is_main_process()),
         sampling=train.sampling,
+        class_weights=weights if train.class_weights != "none" else None,
+        threshold=train.threshold,
+        early_stopping_patience=train.early_stopping_patience,
     )
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     world = trainer.args.world_size
@@ -103,7 +119,8 @@ def train(params: Params) -> None:
         f"weights {weights_digest(trainer.model)}"
     )
     if trainer.is_world_process_zero():
-        summary = summarize(result.metrics, trainer.state.log_history)
+        best_step = trainer.state.best_global_step if train.load_best else None
+        summary = summarize(result.metrics, trainer.state.log_history, best_step)
         # model + tokenizer only: Trainer.save_model would add a pickled training_args.bin
         with atomic_path(TRAINED_DIR, directory=True) as checkpoint:
             trainer.model.save_pretrained(checkpoint)
@@ -111,6 +128,17 @@ def train(params: Params) -> None:
         write_json(TRAIN_METRICS, summary)
         save_training_curves(trainer.state.log_history, TRAINING_CURVES)
         discard(CHECKPOINT_DIR)
+
+
+def check_best_metric(metric: str, multi_label: bool) -> None:
+    """ParamsError unless the validation metrics of this task include `metric`."""
+    available = BEST_METRICS if multi_label else ("loss", "accuracy", "f1_macro")
+    if metric not in available:
+        task = "multi-label" if multi_label else "single-label"
+        raise ParamsError(
+            f"train.best_metric {metric!r} is not a {task} validation metric "
+            f"({', '.join(available)})"
+        )
 
 
 def run_fingerprint(params: Params, splits: dict[str, Path]) -> dict:

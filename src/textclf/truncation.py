@@ -1,0 +1,74 @@
+"""Texts longer than the model's input (`tokenize.truncation`): `head` keeps the first tokens,
+`head_tail` the first quarter and the last three quarters of the budget (Sun et al. 2019, "How
+to Fine-Tune BERT for Text Classification?": head+tail beat head-only and tail-only on long
+documents), `chunks` cuts the text into overlapping windows that each become a model input;
+their logits are averaged per text at evaluation and prediction time (training learns from
+every window, each labelled as its text)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from transformers import PreTrainedTokenizerBase
+
+from textclf.errors import UserError
+
+HEAD_SHARE = 0.25  # of the token budget in head_tail: Sun et al.'s 128 head + 382 tail of 510
+
+
+def encode_texts(
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    truncation: str = "head",
+    chunk_overlap: float = 0.25,
+) -> dict[str, list]:
+    """The model inputs of `texts`, at most `tokenizer.model_max_length` tokens each, and
+    `document`: the index of the text each input comes from (several per text for `chunks`)."""
+    texts, limit = list(texts), tokenizer.model_max_length
+    if truncation == "head":
+        encoded = dict(tokenizer(texts, truncation=True))
+        encoded["document"] = list(range(len(texts)))
+    elif truncation == "head_tail":
+        encoded = head_and_tail(tokenizer, texts, limit)
+    elif truncation == "chunks":
+        if not tokenizer.is_fast:
+            raise UserError("tokenize.truncation 'chunks' needs a fast (Rust) tokenizer")
+        window = limit - tokenizer.num_special_tokens_to_add(pair=False)
+        encoded = dict(
+            tokenizer(
+                texts,
+                truncation=True,
+                stride=int(window * chunk_overlap),  # tokens shared by neighbouring windows
+                return_overflowing_tokens=True,
+            )
+        )
+        encoded["document"] = encoded.pop("overflow_to_sample_mapping")
+    else:
+        raise UserError(f"unknown truncation {truncation!r}")
+    return encoded
+
+
+def head_and_tail(
+    tokenizer: PreTrainedTokenizerBase, texts: list[str], limit: int
+) -> dict[str, list]:
+    budget = limit - tokenizer.num_special_tokens_to_add(pair=False)
+    head = int(budget * HEAD_SHARE)
+    tokens = tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
+    kept = [
+        ids if len(ids) <= budget else ids[:head] + ids[len(ids) - budget + head :]
+        for ids in tokens
+    ]
+    encoded = {"input_ids": [tokenizer.build_inputs_with_special_tokens(ids) for ids in kept]}
+    encoded["attention_mask"] = [[1] * len(ids) for ids in encoded["input_ids"]]
+    encoded["document"] = list(range(len(texts)))
+    return encoded
+
+
+def average_by_document(logits: np.ndarray, document: Sequence[int], texts: int) -> np.ndarray:
+    """The mean of the logits of each text's inputs: one row per text, in text order."""
+    document = np.asarray(document, dtype=np.int64)
+    total = np.zeros((texts, logits.shape[1]), dtype=np.float64)
+    np.add.at(total, document, logits)
+    counts = np.bincount(document, minlength=texts)[:, None]
+    return (total / np.maximum(counts, 1)).astype(np.float32)

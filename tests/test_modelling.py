@@ -1,0 +1,244 @@
+"""The modelling options (README "Modelling options"), each through a real `dvc repro` on a
+fixture built to show its effect: class weights on imbalanced data, keeping the best epoch and
+stopping early, long texts whose decisive words come last, and multi-label rows."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from conftest import fixture_params, make_project, run, serving, update_params
+from fixtures import CLASSES, COMMON_WORDS, TOPIC_WORDS, news_rows, write_news_csv
+from sklearn.metrics import log_loss
+from test_serve import call
+from transformers import pipeline
+
+from textclf.model import load_classifier, predict_proba
+from textclf.predict import main as predict
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def per_class(project: Path, model: str = "transformer") -> pd.DataFrame:
+    return pd.read_csv(project / f"metrics/{model}/per_class.csv").set_index("class")
+
+
+def test_balanced_class_weights_raise_the_minority_class_recall(tmp_path, tiny_bert):
+    rng = random.Random(5)
+    # Sports is 1 train row in 30: unweighted, the model all but ignores it
+    rows = [r for r in news_rows(1200, seed=0) if r[0] != 2 or rng.random() < 0.1][:600]
+    folder = tmp_path / "data"
+    files = {
+        "train": write_news_csv(folder / "train.csv", rows),
+        "test": write_news_csv(folder / "test.csv", news_rows(200, seed=1)),
+    }
+    overrides = fixture_params(files, tiny_bert)
+    overrides["train"].update(epochs=2, learning_rate=2e-3)
+    project = make_project(tmp_path / "repo", overrides)
+    run(["dvc", "repro", "evaluate", "baseline"], project)
+    before = {model: per_class(project, model) for model in ("transformer", "baseline")}
+    assert set(read_json(project / "metrics/data.json")["class_weights"].values()) == {1.0}
+
+    update_params(project, {"train": {"class_weights": "balanced"}})
+    stages = run(["dvc", "repro", "evaluate", "baseline"], project).stdout
+    assert "Stage 'tokenize' didn't change" in stages or "'tokenize' is cached" in stages
+    report = read_json(project / "metrics/data.json")
+    counts = report["rows_per_class"]["train"]
+    weights = report["class_weights"]
+    # inverse frequency: rows / (classes x rows of the class)
+    total = sum(counts.values())
+    assert weights == {c: pytest.approx(total / (4 * counts[c]), abs=1e-5) for c in CLASSES}
+    assert weights["Sports"] > 5 * weights["World"]
+    for model in ("transformer", "baseline"):
+        after = per_class(project, model)
+        assert after.loc["Sports", "recall"] > before[model].loc["Sports", "recall"], model
+
+
+def noisy_rows(count: int, seed: int, noise: float) -> list[tuple[int, str, str]]:
+    """News rows with a share `noise` of labels replaced at random: learnable at first, then
+    memorised, so the validation loss rises again after a few epochs."""
+    rng = random.Random(seed)
+    return [
+        (rng.randint(1, 4) if rng.random() < noise else label, title, description)
+        for label, title, description in news_rows(count, seed)
+    ]
+
+
+@pytest.fixture(scope="module")
+def overfitting(tmp_path_factory, tiny_bert) -> dict:
+    folder = tmp_path_factory.mktemp("noisy")
+    files = {
+        "train": write_news_csv(folder / "train.csv", noisy_rows(240, 0, noise=0.5)),
+        "test": write_news_csv(folder / "test.csv", news_rows(80, seed=1)),
+    }
+    overrides = fixture_params(files, tiny_bert)
+    overrides["prepare"] = {"validation_size": 0.25}
+    overrides["train"].update(epochs=8, learning_rate=5e-3, warmup_ratio=0.0)
+    return overrides
+
+
+def test_load_best_keeps_the_epoch_with_the_lowest_validation_loss(tmp_path, overfitting):
+    overrides = copy.deepcopy(overfitting)
+    overrides["train"].update(load_best=True, best_metric="loss")
+    project = make_project(tmp_path / "repo", overrides)
+    run(["dvc", "repro", "train"], project)
+    train = read_json(project / "metrics/train.json")
+    losses = {float(k.split("_")[1]): v["eval_loss"] for k, v in train["epochs"].items()}
+    best = min(losses, key=losses.get)
+    assert train["epochs_run"] == 8
+    assert train["kept_epoch"] == best < 8, losses  # the fixture overfits: the last is worse
+    assert losses[8] > losses[best]
+    assert train["eval_loss"] == losses[best]
+    # the written checkpoint is that epoch's model: its validation loss is the logged one
+    model, tokenizer = load_classifier(project / "models/trained")
+    validation = pq.read_table(project / "data/tokenized/validation.parquet")
+    probabilities = predict_proba(
+        model, tokenizer, validation.column("input_ids").to_pylist(), progress=False
+    )
+    labels = validation.column("label").to_numpy()
+    assert log_loss(labels, probabilities, labels=range(4)) == pytest.approx(losses[best], abs=2e-3)
+
+
+def test_early_stopping_ends_training_after_patience_epochs(tmp_path, overfitting):
+    overrides = copy.deepcopy(overfitting)
+    overrides["train"].update(load_best=True, early_stopping_patience=1)
+    project = make_project(tmp_path / "repo", overrides)
+    run(["dvc", "repro", "train"], project)
+    train = read_json(project / "metrics/train.json")
+    assert train["epochs_run"] == train["kept_epoch"] + 1 < 8
+    assert len(train["epochs"]) == train["epochs_run"]
+
+
+def long_rows(count: int, seed: int, filler: int = 60) -> list[tuple[int, str, str]]:
+    """Rows of `filler` label-free words, the topic words that give the label away last."""
+    rng = random.Random(seed)
+    rows = []
+    for index in range(count):
+        label = index % 4 + 1
+        padding = " ".join(rng.choice(COMMON_WORDS) for _ in range(filler))
+        topic = " ".join(rng.sample(TOPIC_WORDS[CLASSES[label - 1]].split(), 4))
+        rows.append((label, "Report", f"{padding} {topic}"))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def long_texts(tmp_path_factory, tiny_bert) -> dict:
+    folder = tmp_path_factory.mktemp("long")
+    files = {
+        "train": write_news_csv(folder / "train.csv", long_rows(200, 0)),
+        "test": write_news_csv(folder / "test.csv", long_rows(80, 1)),
+    }
+    overrides = fixture_params(files, tiny_bert)
+    overrides["tokenize"] = {"max_length": 32}
+    overrides["train"].update(epochs=3, batch_size=16)
+    return {"overrides": overrides, "new": long_rows(12, 2)}
+
+
+@pytest.mark.parametrize("truncation", ["head", "head_tail", "chunks"])
+def test_long_texts_need_the_tail(tmp_path, long_texts, truncation):
+    overrides = copy.deepcopy(long_texts["overrides"])
+    overrides["tokenize"]["truncation"] = truncation
+    project = make_project(tmp_path / "repo", overrides)
+    run(["dvc", "repro", "evaluate"], project)
+    accuracy = read_json(project / "metrics/transformer/test.json")["accuracy"]
+    tokenized = pq.read_table(project / "data/tokenized/test.parquet")
+    assert max(tokenized.column("length").to_pylist()) <= 32
+    if truncation == "head":
+        assert accuracy < 0.5  # the topic words were cut off: near chance (0.25)
+        return
+    assert accuracy > 0.9, accuracy
+    documents = tokenized.column("document").to_numpy()
+    if truncation == "chunks":  # several windows per text, every text covered
+        assert len(documents) > 2 * 80 and set(documents) == set(range(80))
+    # predict cuts new texts the way training did (recorded in the checkpoint)
+    new = long_texts["new"]
+    texts = [f"{title} {description}" for _, title, description in new]
+    output = tmp_path / "labelled.csv"
+    source = tmp_path / "new.csv"
+    pd.DataFrame({"text": texts}).to_csv(source, index=False)
+    model = str(project / "models/trained")
+    predict(["--model", model, "--input", str(source), "--output", str(output)])
+    predicted = pd.read_csv(output)["predicted"].tolist()
+    expected = [CLASSES[label - 1] for label, _, _ in new]
+    assert np.mean([p == e for p, e in zip(predicted, expected, strict=True)]) > 0.8
+
+
+def tagged_rows(count: int, seed: int) -> list[dict]:
+    """Rows about one or two topics, labelled with the set of their topics."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(count):
+        topics = rng.sample(CLASSES, rng.choice([1, 1, 2]))
+        words = [w for t in topics for w in rng.sample(TOPIC_WORDS[t].split(), 4)]
+        words += rng.sample(COMMON_WORDS, 4)
+        rng.shuffle(words)
+        rows.append({"text": " ".join(words), "tags": "|".join(sorted(topics))})
+    return rows
+
+
+def test_multi_label_pipeline_predicts_label_sets(tmp_path, tiny_bert):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    files = {}
+    for split, (count, seed) in {"train": (480, 0), "test": (120, 1)}.items():
+        files[split] = folder / f"{split}.csv"
+        pd.DataFrame(tagged_rows(count, seed)).to_csv(files[split], index=False)
+    overrides = fixture_params(files, tiny_bert)
+    overrides["data"].update(
+        header=True,
+        text_columns=["text"],
+        label_column="tags",
+        classes=None,
+        multi_label=True,
+        clean_backslashes=False,
+    )
+    overrides["train"].update(epochs=4, best_metric="f1_micro", load_best=True)
+    project = make_project(tmp_path / "repo", overrides)
+    run(["dvc", "repro"], project)
+
+    keys = {"accuracy", "f1_micro", "f1_macro", "hamming_loss", "loss", "threshold"}
+    for model in ("transformer", "baseline"):
+        test = read_json(project / f"metrics/{model}/test.json")
+        assert keys <= set(test), model
+        assert test["f1_micro"] > 0.8 and test["hamming_loss"] < 0.1, (model, test)
+        assert test["accuracy_low"] <= test["accuracy"] <= test["accuracy_high"]
+        assert list(per_class(project, model).index) == sorted(CLASSES)
+    predictions = pd.read_csv(project / "metrics/transformer/predictions.csv")
+    assert predictions["label"].str.contains("|", regex=False).any()
+    assert "accuracy_diff" in read_json(project / "metrics/comparison.json")
+
+    shipped = project / "models/model"
+    config = read_json(shipped / "config.json")
+    assert config["problem_type"] == "multi_label_classification"
+    texts = ["election troops coach medal minister stadium", "shares profit merger investors"]
+    output = tmp_path / "labelled.csv"
+    source = tmp_path / "new.csv"
+    pd.DataFrame({"text": texts}).to_csv(source, index=False)
+    predict(
+        ["--model", str(shipped), "--runtime", "torch", "--input", str(source)]
+        + ["--output", str(output)]
+    )
+    ours = pd.read_csv(output)
+    # transformers' own pipeline reads the checkpoint as multi-label: a sigmoid per label
+    classifier = pipeline("text-classification", model=str(shipped), top_k=None, device="cpu")
+    for row, scores in zip(ours.itertuples(), classifier(texts), strict=True):
+        above = sorted(s["label"] for s in scores if s["score"] >= 0.5)
+        assert row.predicted.split("|") == above
+        for score in scores:
+            assert ours.loc[row.Index, f"p_{score['label']}"] == pytest.approx(
+                score["score"], abs=1e-3
+            )
+    assert ours["predicted"].tolist()[0].split("|") == ["Sports", "World"]
+
+    with serving(shipped) as url:
+        status, body = call(url, "/predict", json.dumps({"texts": texts}).encode())
+    assert status == 200
+    assert [p["labels"] for p in body["predictions"]] == [p.split("|") for p in ours["predicted"]]
