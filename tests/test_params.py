@@ -61,6 +61,16 @@ def test_integers_are_accepted_for_floats():
         ("data", "classes", [], "data.classes must list at least two class names"),
         ("data", "classes", ["a", "b", "a"], "data.classes must be unique, repeated: a"),
         ("evaluate", "batch_size", True, "evaluate.batch_size must be int, got True"),
+        ("train", "class_weights", "inverse", "train.class_weights must be 'none' or 'balanced'"),
+        ("train", "threshold", 1.0, "train.threshold must be between 0 and 1, got 1.0"),
+        ("train", "threshold", float("nan"), "train.threshold must be a finite number"),
+        ("train", "best_metric", "recall", "train.best_metric must be one of loss, accuracy"),
+        ("train", "early_stopping_patience", 0, "train.early_stopping_patience must be > 0"),
+        ("train", "load_best", "yes", "train.load_best must be bool, got 'yes'"),
+        ("tokenize", "truncation", "tail", "tokenize.truncation must be one of head, head_tail"),
+        ("tokenize", "chunk_overlap", 1.0, "tokenize.chunk_overlap must be in [0, 1), got 1.0"),
+        ("data", "multi_label", 1, "data.multi_label must be bool, got 1"),
+        ("data", "label_separator", "", "data.label_separator must be a non-blank string"),
     ],
 )
 def test_bad_values_fail_naming_the_key(section, key, value, message):

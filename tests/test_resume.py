@@ -18,10 +18,19 @@ def checkpoints(project):
     return sorted((project / "models/checkpoints").glob("checkpoint-*/trainer_state.json"))
 
 
-def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, news_csvs, tiny_bert):
+@pytest.mark.parametrize("load_best", [False, True], ids=["last-epoch", "load-best"])
+def test_killed_training_resumes_and_matches_an_uninterrupted_run(
+    tmp_path, news_csvs, tiny_bert, load_best
+):
+    """With `train.load_best` checkpoints are per epoch, and the best epoch is still known
+    after the resume (the Trainer's state travels with each checkpoint)."""
     overrides = fixture_params(news_csvs, tiny_bert)
     overrides["train"].update(
-        epochs=EPOCHS, batch_size=BATCH, save_steps=SAVE_STEPS, logging_steps=LOGGING_STEPS
+        epochs=EPOCHS,
+        batch_size=BATCH,
+        save_steps=SAVE_STEPS,
+        logging_steps=LOGGING_STEPS,
+        load_best=load_best,
     )
     project = make_project(tmp_path / "repo", overrides)
     run(["dvc", "repro", "tokenize"], project)
@@ -65,3 +74,6 @@ def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, news
     assert set(resumed["epochs"]) == set(uninterrupted["epochs"])
     assert resumed["eval_accuracy"] == pytest.approx(uninterrupted["eval_accuracy"], abs=0.03)
     assert resumed["eval_loss"] == pytest.approx(uninterrupted["eval_loss"], rel=0.05)
+    if load_best:  # the kept epoch is the best of all of them, those before the kill included
+        losses = {epoch["eval_loss"]: key for key, epoch in resumed["epochs"].items()}
+        assert f"epoch_{resumed['kept_epoch']:g}" == losses[min(losses)]

@@ -22,7 +22,7 @@ def balanced_weights(labels: Sequence, n_classes: int, multi_label: bool = False
     Single-label: scikit-learn's "balanced" rule, rows / (classes x rows of the class), which
     `class_weight="balanced"` of the baseline applies too. Multi-label: the BCE `pos_weight`
     of each label, rows without it / rows with it. A class with no rows gets weight 1."""
-    counts = label_matrix(labels, n_classes).sum(axis=0)
+    counts = label_matrix(labels, n_classes).sum(axis=0, dtype=np.float64)
     rows = len(labels)
     with np.errstate(divide="ignore"):
         weights = (rows - counts) / counts if multi_label else rows / (n_classes * counts)

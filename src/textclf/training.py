@@ -141,15 +141,26 @@ def make_trainer(
 
 
 def weighted_loss(
-    outputs: dict, labels: torch.Tensor, weights: torch.Tensor, multi_label: bool, **_
+    outputs: dict,
+    labels: torch.Tensor,
+    weights: torch.Tensor,
+    multi_label: bool,
+    num_items_in_batch: torch.Tensor | int | None = None,
 ) -> torch.Tensor:
     """The model's own loss (cross-entropy, or BCE for multi-label) with a weight per class
-    (`pos_weight` per label), as `Trainer(compute_loss_func=...)` calls it."""
+    (`pos_weight` per label), as `Trainer(compute_loss_func=...)` calls it: summed and divided
+    by the Trainer's count of labels in the whole (accumulated, all-process) batch when it
+    gives one, so gradient accumulation and DDP scale it as they scale the model's own loss."""
     logits = outputs["logits"].float()
     weights = weights.to(logits.device, torch.float32)
+    reduction = "mean" if num_items_in_batch is None else "sum"
     if multi_label:
-        return F.binary_cross_entropy_with_logits(logits, labels.float(), pos_weight=weights)
-    return F.cross_entropy(logits, labels.view(-1), weight=weights)
+        loss = F.binary_cross_entropy_with_logits(
+            logits, labels.float(), pos_weight=weights, reduction=reduction
+        )
+    else:
+        loss = F.cross_entropy(logits, labels.view(-1), weight=weights, reduction=reduction)
+    return loss if num_items_in_batch is None else loss / num_items_in_batch
 
 
 def validation_metrics(

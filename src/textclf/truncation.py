@@ -52,17 +52,31 @@ def encode_texts(
 def head_and_tail(
     tokenizer: PreTrainedTokenizerBase, texts: list[str], limit: int
 ) -> dict[str, list]:
-    budget = limit - tokenizer.num_special_tokens_to_add(pair=False)
+    prefix, suffix = special_affixes(tokenizer)
+    budget = limit - len(prefix) - len(suffix)
     head = int(budget * HEAD_SHARE)
     tokens = tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
-    kept = [
-        ids if len(ids) <= budget else ids[:head] + ids[len(ids) - budget + head :]
+    input_ids = [
+        prefix
+        + (ids if len(ids) <= budget else ids[:head] + ids[len(ids) - budget + head :])
+        + suffix
         for ids in tokens
     ]
-    encoded = {"input_ids": [tokenizer.build_inputs_with_special_tokens(ids) for ids in kept]}
-    encoded["attention_mask"] = [[1] * len(ids) for ids in encoded["input_ids"]]
-    encoded["document"] = list(range(len(texts)))
-    return encoded
+    return {
+        "input_ids": input_ids,
+        "attention_mask": [[1] * len(ids) for ids in input_ids],
+        "document": list(range(len(texts))),
+    }
+
+
+def special_affixes(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int]]:
+    """The special tokens the tokenizer puts before and after a text (BERT: [CLS], [SEP])."""
+    plain = tokenizer("a", add_special_tokens=False)["input_ids"]
+    full = tokenizer("a")["input_ids"]
+    for start in range(len(full) - len(plain) + 1):
+        if full[start : start + len(plain)] == plain:
+            return full[:start], full[start + len(plain) :]
+    raise UserError("tokenize.truncation 'head_tail' cannot place this tokenizer's special tokens")
 
 
 def average_by_document(logits: np.ndarray, document: Sequence[int], texts: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from textclf.class_weights import label_matrix
@@ -69,6 +70,10 @@ def main() -> None:
                 desc=f"tokenize {split}",
             )
             table = tokenized.data.table
+            if schema.get("multi_label"):  # BCE targets: floats (map keeps the ids' int type)
+                column = table.schema.get_field_index("label")
+                targets = table.column("label").cast(pa.list_(pa.float32()))
+                table = table.set_column(column, "label", targets)
             if split == "validation":  # Trainer evaluates in order: sorted, batches pad little
                 table = table.take(pc.sort_indices(table, [("length", "ascending")]))
             write_parquet(table, output / f"{split}.parquet")
