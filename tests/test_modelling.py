@@ -256,6 +256,7 @@ def test_multi_label_pipeline_predicts_label_sets(tmp_path, tiny_bert):
     shipped = project / "models/model"
     config = read_json(shipped / "config.json")
     assert config["problem_type"] == "multi_label_classification"
+    assert "any number per text (multi-label" in (shipped / "README.md").read_text()
     texts = ["election troops coach medal minister stadium", "shares profit merger investors"]
     output = tmp_path / "labelled.csv"
     source = tmp_path / "new.csv"

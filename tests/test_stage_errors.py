@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 from conftest import stage_error
@@ -333,3 +334,74 @@ def test_own_data_errors_name_the_users_file_and_line(tmp_path, case):
     assert stage_error("prepare", project).startswith(expected)
     assert not (project / "data/prepared").exists()
     assert not (project / "metrics").exists()
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("World|Cricket", "test.csv:2: label 'Cricket' is not an integer or a class"),
+        ("1|9", "test.csv:2: label 9 out of range 1..4"),
+        ("World||Sports", "test.csv:2: empty label"),
+    ],
+)
+def test_multi_label_bad_label_in_a_set_names_file_and_line(
+    raw_project, monkeypatch, cell, message
+):
+    write_params(raw_project, data={"multi_label": True})
+    rows = [(1, "a", "b"), (cell, "c", "d")]
+    write_news_csv(raw_project / "data/raw/test.csv", rows)
+    assert message in run_stage(prepare, raw_project, monkeypatch)
+    assert not (raw_project / "data/prepared").exists()
+
+
+def test_multi_label_sets_are_prepared_as_sorted_class_ids(raw_project, monkeypatch):
+    write_params(raw_project, data={"multi_label": True})
+    rows = [("Sports|World", "t", "d"), ("", "t", "d"), ("3", "t", "d")]
+    write_news_csv(raw_project / "data/raw/test.csv", rows)
+    monkeypatch.chdir(raw_project)
+    prepare.main()
+    test = pd.read_parquet(raw_project / "data/prepared/test.parquet")
+    assert [list(labels) for labels in test["label"]] == [[0, 1], [], [2]]
+    report = json.loads((raw_project / "metrics/data.json").read_text())
+    assert report["rows_per_class"]["test"] == {"World": 1, "Sports": 1, "Business": 1}
+
+
+def test_a_single_label_list_hints_at_multi_label(tmp_path, monkeypatch):
+    write_params(
+        tmp_path,
+        data={
+            "train_url": "news/train.jsonl",
+            "test_url": "news/test.jsonl",
+            "text_columns": ["text"],
+        },
+    )
+    lines = [
+        json.dumps({"text": f"t{i}", "label": ["World"] if i == 3 else "Sports"}) for i in range(5)
+    ]
+    for split in ("train", "test"):
+        path = tmp_path / f"data/raw/{split}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n")
+    message = run_stage(prepare, tmp_path, monkeypatch)
+    assert "train.jsonl:4: label ['World'] is a list: set data.multi_label: true" in message
+
+
+def test_best_metric_of_the_other_task_stops_train_before_training(
+    prepared_project, tiny_bert, monkeypatch
+):
+    from textclf.stages import train
+
+    write_params(prepared_project, model={"name": str(tiny_bert)}, tokenize={"max_length": 32})
+    run(tokenize.main)
+    write_params(
+        prepared_project,
+        model={"name": str(tiny_bert)},
+        tokenize={"max_length": 32},
+        train={"best_metric": "f1_micro", "load_best": True},
+    )
+    message = run_stage(train, prepared_project, monkeypatch)
+    assert message == (
+        "error: train.best_metric 'f1_micro' is not a single-label validation metric "
+        "(loss, accuracy, f1_macro)"
+    )
+    assert not (prepared_project / "models/trained").exists()

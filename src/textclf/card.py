@@ -99,9 +99,19 @@ def _summary(params: Params, classes: list[str], base_model: str | None) -> str:
     base = f"[{base_model}](https://huggingface.co/{base_model})" if base_model else "a local model"
     return (
         f"A text classifier fine-tuned from {base} on {params.card.dataset_name} with this "
-        f"repository's DVC pipeline: {len(classes)} classes, one per text. The folder is a "
-        f"`transformers` checkpoint (safetensors) with an ONNX export in `onnx/`."
+        f"repository's DVC pipeline: {len(classes)} classes, {_labels_per_text(params)}. "
+        f"The folder is a `transformers` checkpoint (safetensors) with an ONNX export in `onnx/`."
     )
+
+
+def _labels_per_text(params: Params) -> str:
+    if params.data.multi_label:
+        return (
+            f"any number per text (multi-label: a sigmoid per class, predicted at "
+            f"{params.train.threshold} or above; accuracy below is subset accuracy, the whole "
+            f"label set right)"
+        )
+    return "one per text"
 
 
 def _results(test: dict, data: dict, comparison: dict) -> str:
@@ -113,7 +123,8 @@ def _results(test: dict, data: dict, comparison: dict) -> str:
         f"{test['accuracy_low']:.4f} - {test['accuracy_high']:.4f} |",
         f"| macro F1 | {test['f1_macro']:.4f} | "
         f"{test['f1_macro_low']:.4f} - {test['f1_macro_high']:.4f} |",
-        f"| cross-entropy loss | {test['loss']:.4f} | |",
+        f"| {'binary ' if 'hamming_loss' in test else ''}cross-entropy loss | "
+        f"{test['loss']:.4f} | |",
         f"| expected calibration error | {test['ece']:.4f} | |",
         f"| Brier score | {test['brier']:.4f} | |",
     ]

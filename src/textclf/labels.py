@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import numpy as np
+
 from textclf.formats import DataError, Table
 
 INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")  # ASCII digits only: int() also takes '٣'
@@ -141,6 +143,12 @@ def check_known(table: Table, ids: Sequence, known: set[int], classes: Sequence[
 def _name(value: object, table: Table, row: int) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         raise DataError(f"{table.where(row)}: empty label")
+    if isinstance(value, (list, tuple, np.ndarray)):
+        value = list(value.tolist() if isinstance(value, np.ndarray) else value)
+        raise DataError(
+            f"{table.where(row)}: label {value!r} is a list: set data.multi_label: true for "
+            "rows with several labels"
+        )
     if not isinstance(value, str):
         raise DataError(
             f"{table.where(row)}: label {value!r} is neither an integer nor a class name"
