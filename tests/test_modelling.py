@@ -135,10 +135,10 @@ def test_load_best_keeps_the_epoch_with_the_lowest_validation_loss(tmp_path, ove
 
 
 def test_early_stopping_ends_training_after_patience_epochs(tmp_path, overfitting):
-    overrides = copy.deepcopy(overfitting)
-    overrides["train"].update(load_best=True, early_stopping_patience=1)
-    project = make_project(tmp_path / "repo", overrides)
-    run(["dvc", "repro", "train"], project)
+    project = make_project(tmp_path / "repo", overfitting)
+    run(["dvc", "repro", "tokenize"], project)
+    settings = ["-S", "train.load_best=true", "-S", "train.early_stopping_patience=1"]
+    run(["dvc", "exp", "run", *settings, "train"], project)
     train = read_json(project / "metrics/train.json")
     assert train["epochs_run"] == train["kept_epoch"] + 1 < 8
     assert len(train["epochs"]) == train["epochs_run"]

@@ -405,3 +405,29 @@ def test_best_metric_of_the_other_task_stops_train_before_training(
         "(loss, accuracy, f1_macro)"
     )
     assert not (prepared_project / "models/trained").exists()
+
+
+def test_multi_label_lists_in_json_lines(tmp_path, monkeypatch):
+    write_params(
+        tmp_path,
+        data={
+            "train_url": "tags/train.jsonl",
+            "test_url": "tags/test.jsonl",
+            "text_columns": ["text"],
+            "label_column": "tags",
+            "classes": None,
+            "multi_label": True,
+        },
+    )
+    tags = [["b", "a"], [], ["c"], ["a"], ["b", "c"], ["a", "c"]] * 3
+    lines = [json.dumps({"text": f"t{i}", "tags": t}) for i, t in enumerate(tags)]
+    for split in ("train", "test"):
+        path = tmp_path / f"data/raw/{split}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n")
+    monkeypatch.chdir(tmp_path)
+    prepare.main()
+    test = pd.read_parquet(tmp_path / "data/prepared/test.parquet")
+    assert [list(ids) for ids in test["label"][:3]] == [[0, 1], [], [2]]
+    schema = json.loads((tmp_path / "data/prepared/schema.json").read_text())
+    assert (schema["classes"], schema["multi_label"]) == (["a", "b", "c"], True)
