@@ -11,6 +11,7 @@ import datasets
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.special import expit
 from sklearn.metrics import f1_score
 from transformers import (
     DataCollatorWithPadding,
@@ -24,7 +25,7 @@ from transformers import (
 )
 
 from textclf.errors import UserError
-from textclf.model import autocast_dtype, inference_device
+from textclf.model import autocast_dtype, inference_device, is_multi_label
 from textclf.multilabel import multilabel_scores
 from textclf.params import TrainParams
 from textclf.sampling import BucketedSampler
@@ -117,7 +118,7 @@ def make_trainer(
     """A Trainer for `args`; `sampling="bucketed"` draws batches from a `BucketedSampler`
     (the other samplings are set in `args.train_sampling_strategy`). `class_weights` weigh the
     loss per class; a multi-label model (`problem_type`) is scored at `threshold`."""
-    multi_label = model.config.problem_type == "multi_label_classification"
+    multi_label = is_multi_label(model.config)
     callbacks = [LogLastStep(), *(callbacks or [])]
     if early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience))
@@ -169,8 +170,7 @@ def validation_metrics(
     """What `train.best_metric` can choose from, besides the loss."""
     logits, labels = prediction.predictions, prediction.label_ids
     if multi_label:
-        probabilities = 1 / (1 + np.exp(-logits))
-        return multilabel_scores(labels, probabilities >= threshold)
+        return multilabel_scores(labels, expit(logits) >= threshold)
     predicted = np.argmax(logits, axis=-1)
     classes = list(range(logits.shape[-1]))
     f1 = f1_score(labels, predicted, labels=classes, average="macro", zero_division=0)
