@@ -171,15 +171,16 @@ def long_texts(tmp_path_factory) -> dict:
     return {"overrides": overrides, "new": long_rows(12, 2)}
 
 
-def test_head_truncation_cuts_the_decisive_words_off(tmp_path, long_texts):
+def test_head_truncation_cuts_the_decisive_words_off_and_fails(tmp_path, long_texts):
     project = make_project(tmp_path / "repo", long_texts["overrides"])
-    run(["dvc", "repro", "tokenize"], project)
+    run(["dvc", "repro", "evaluate"], project)
     tokenizer = AutoTokenizer.from_pretrained(project / "data/tokenized/tokenizer")
     topic = {w for words in TOPIC_WORDS.values() for w in words.split()}
     inputs = pq.read_table(project / "data/tokenized/test.parquet").column("input_ids")
     for ids in inputs.to_pylist():
         assert len(ids) == 32
         assert not topic & set(tokenizer.convert_ids_to_tokens(ids))  # nothing to learn from
+    assert read_json(project / "metrics/transformer/test.json")["accuracy"] < 0.5  # chance: 0.25
 
 
 @pytest.mark.parametrize("truncation", ["head_tail", "chunks"])
@@ -196,6 +197,7 @@ def test_head_tail_and_chunks_keep_the_decisive_words(tmp_path, long_texts, trun
     else:
         assert documents.tolist() == list(range(80))
     assert read_json(project / "metrics/transformer/test.json")["accuracy"] > 0.9
+    assert per_class(project)["support"].sum() == 80  # scored per text, not per window
     # predict cuts new texts the way training did (the checkpoint records the mode)
     config = read_json(project / "models/trained/config.json")
     assert config["textclf"]["truncation"] == truncation
@@ -251,7 +253,12 @@ def test_multi_label_pipeline_predicts_label_sets(tmp_path, tiny_bert):
         assert list(per_class(project, model).index) == sorted(CLASSES)
     predictions = pd.read_csv(project / "metrics/transformer/predictions.csv")
     assert predictions["label"].str.contains("|", regex=False).any()
-    assert "accuracy_diff" in read_json(project / "metrics/comparison.json")
+    # compare counts a row right when its whole label set is: subset accuracy
+    comparison = read_json(project / "metrics/comparison.json")
+    transformer = read_json(project / "metrics/transformer/test.json")
+    assert comparison["transformer_accuracy"] == transformer["accuracy"]
+    # label sets are not stratified: a plain seeded share is held out for validation
+    assert read_json(project / "metrics/data.json")["rows"]["validation"] == 48
 
     shipped = project / "models/model"
     config = read_json(shipped / "config.json")
