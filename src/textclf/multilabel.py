@@ -51,11 +51,11 @@ def write_multilabel_results(
     mistakes: int = 20,
 ) -> dict:
     """A multi-label model's test results, with the single-label files' names: test.json
-    (subset accuracy as `accuracy`, Hamming loss, micro/macro/weighted F1, their bootstrap
-    bounds, BCE loss, and the calibration of
-    every row x label decision), report.txt, per_class.csv, predictions.csv (label sets joined
-    by `separator`), mistakes.csv (the most confident wrong decisions), calibration.csv and
-    reliability.png. No confusion matrix: labels are not exclusive."""
+    (subset accuracy as `accuracy`, Hamming loss, micro/macro/weighted F1, bootstrap bounds,
+    BCE loss, and the calibration of every row x label decision), report.txt, per_class.csv,
+    predictions.csv (label sets joined by `separator`), mistakes.csv (the `mistakes` rows whose
+    wrong label decision was the most confident), calibration.csv and reliability.png. No
+    confusion matrix: labels are not exclusive."""
     truth = label_matrix(labels, len(classes)).astype(bool)
     chosen = probabilities >= threshold
     precision, recall, f1, support = precision_recall_fscore_support(truth, chosen, zero_division=0)
@@ -92,7 +92,9 @@ def write_multilabel_results(
     )
     for index, name in enumerate(classes):
         predictions[f"p_{name}"] = probabilities[:, index].round(6)
-    wrong_confidence = np.where(chosen != truth, np.abs(probabilities - threshold), -1).max(axis=1)
+    # the probability the model gave its decision (yes: p, no: 1 - p), on its wrong decisions
+    confidence = np.where(chosen, probabilities, 1 - probabilities)
+    wrong_confidence = np.where(chosen != truth, confidence, -1).max(axis=1).round(6)
     wrong = predictions[wrong_confidence >= 0].assign(
         probability=wrong_confidence[wrong_confidence >= 0]
     )
@@ -118,16 +120,20 @@ def multilabel_intervals(
 ) -> dict[str, float]:
     """95% bootstrap bounds of subset accuracy and macro F1 (`accuracy_low`, ...), over the
     same seeded row resamples as the single-label bounds."""
-    rows = resampled_rows(len(truth), resamples, seed)
-    # how often each test row is drawn in each resample: the counts are then matrix products
-    drawn = np.stack([np.bincount(r, minlength=len(truth)) for r in rows]).astype(np.float64)
-    right = (truth == chosen).all(axis=1)
-    hits, false_pos, false_neg = (truth & chosen), (~truth & chosen), (truth & ~chosen)
-    tp, fp, fn = (drawn @ m.astype(np.float64) for m in (hits, false_pos, false_neg))
-    denominator = 2 * tp + fp + fn
-    f1 = np.divide(2 * tp, denominator, out=np.zeros(tp.shape), where=denominator > 0)
+    right = (truth == chosen).all(axis=1).astype(np.float64)
+    # per row: [hit, false positive, false negative] per label, so a resample's counts are one
+    # product of how often it draws each row with this matrix
+    outcomes = np.concatenate([truth & chosen, ~truth & chosen, truth & ~chosen], axis=1)
+    outcomes = outcomes.astype(np.float64)
+    accuracy, f1 = np.empty(resamples), np.empty(resamples)
+    for index, drawn in enumerate(resampled_rows(len(truth), resamples, seed)):
+        counts = np.bincount(drawn, minlength=len(truth)).astype(np.float64)
+        tp, fp, fn = np.split(counts @ outcomes, 3)
+        denominator = 2 * tp + fp + fn
+        per_label = np.divide(2 * tp, denominator, out=np.zeros(tp.shape), where=denominator > 0)
+        accuracy[index], f1[index] = counts @ right / len(truth), per_label.mean()
     bounds = {}
-    scores = {"accuracy": drawn @ right / len(truth), "f1_macro": f1.mean(axis=1)}
+    scores = {"accuracy": accuracy, "f1_macro": f1}
     for name, values in scores.items():
         bounds[f"{name}_low"], bounds[f"{name}_high"] = percentile_interval(values)
     return bounds
