@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fixtures import COMMON_WORDS
 from transformers import AutoTokenizer
 
 from textclf.truncation import average_by_document, encode_texts
 
-WORDS = [
-    "the",
-    "a",
-    "on",
-    "in",
-    "after",
-    "with",
-    "says",
-    "new",
-    "report",
-    "today",
-    "week",
-    "officials",
-    "group",
-]
+WORDS = COMMON_WORDS  # 13 words, one token each in the tiny BERT's vocabulary
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +24,7 @@ def tokens(tokenizer, ids: list[int]) -> list[str]:
 
 
 def test_head_tail_keeps_the_first_quarter_and_the_last_three_quarters(tokenizer):
-    text = " ".join(WORDS)  # 13 words, one token each
+    text = " ".join(WORDS)
     encoded = encode_texts(tokenizer, [text, "the a"], "head_tail")
     assert tokens(tokenizer, encoded["input_ids"][0]) == ["[CLS]", "the", "a", *WORDS[-6:], "[SEP]"]
     assert tokens(tokenizer, encoded["input_ids"][1]) == ["[CLS]", "the", "a", "[SEP]"]

@@ -19,6 +19,8 @@ from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
 from textclf.files import read_json
 from textclf.model import (
     CheckpointError,
+    checkpoint_config_settings,
+    decision_threshold,
     document_probabilities,
     is_multi_label,
     load_classifier,
@@ -75,10 +77,7 @@ class Classifier:
     model: object  # a PreTrainedModel or an ONNX Runtime session
     settings: dict  # the checkpoint's `textclf` config entry (see checkpoint_settings)
     multi_label: bool = False
-
-    @property
-    def threshold(self) -> float:
-        return self.settings.get("threshold", 0.5)
+    threshold: float = 0.5  # multi-label: a label is predicted at this probability or above
 
     def probabilities(
         self,
@@ -139,5 +138,12 @@ def load(model_dir: str | Path, runtime: str = "auto") -> Classifier:
         tokenizer = AutoTokenizer.from_pretrained(folder)
         config = AutoConfig.from_pretrained(folder)
     classes = [config.id2label[i] for i in range(config.num_labels)]
-    settings = getattr(config, "textclf", None) or {}
-    return Classifier(runtime, classes, tokenizer, model, settings, is_multi_label(config))
+    return Classifier(
+        runtime,
+        classes,
+        tokenizer,
+        model,
+        checkpoint_config_settings(config),
+        is_multi_label(config),
+        decision_threshold(config),
+    )

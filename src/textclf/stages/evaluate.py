@@ -12,6 +12,7 @@ from textclf.data import PREPARED_DIR, TOKENIZED_DIR, read_schema
 from textclf.metrics import write_test_results
 from textclf.model import (
     TRAINED_DIR,
+    decision_threshold,
     document_probabilities,
     is_multi_label,
     load_classifier,
@@ -47,7 +48,7 @@ def main() -> None:
         schema["classes"],
         evaluate.mistakes_per_class,
         multi_label=schema.get("multi_label", False),
-        threshold=(getattr(model.config, "textclf", None) or {}).get("threshold", 0.5),
+        threshold=decision_threshold(model.config),
         separator=schema.get("label_separator", "|"),
     )
 

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 
 from textclf.data import TOKENIZED_DIR
 from textclf.files import atomic_path, write_json
-from textclf.model import TRAINED_DIR, is_multi_label, load_classifier
+from textclf.model import TRAINED_DIR, decision_threshold, is_multi_label, load_classifier
 from textclf.onnx_export import (
     MIN_AGREEMENT,
     ONNX_DIR,
@@ -30,8 +30,7 @@ def main() -> None:
     model = model.cpu()
     validation = pq.read_table(TOKENIZED_DIR / "validation.parquet", columns=["input_ids"])
     rows = check_rows(validation.column("input_ids").to_pylist(), export.check_rows)
-    settings = getattr(model.config, "textclf", None) or {}
-    threshold = settings.get("threshold", 0.5) if is_multi_label(model.config) else None
+    threshold = decision_threshold(model.config) if is_multi_label(model.config) else None
     with atomic_path(ONNX_DIR, directory=True) as output:
         export_onnx(model, output / "model.onnx", export.opset)
         report = {

@@ -42,15 +42,18 @@ def main() -> None:
     separator = data.label_separator if data.multi_label else None
     classes = data.classes or find_classes(tables["train"], data.label_column, separator)
     examples, dropped = {}, {}
+    known: set[int] = set()  # the train split's class ids, set once train is read (it is first)
     for split, table in tables.items():
         ids = labels_of(table, data, classes)
         if split != "train":
-            known = np.flatnonzero(label_matrix(examples["train"]["label"], len(classes)).any(0))
-            check_known(table, ids, set(known.tolist()), classes)
+            check_known(table, ids, known, classes)
         frame = to_examples(table, data.text_columns, ids, data.clean_backslashes)
         empty = frame["text"].str.strip() == ""
         dropped[f"{split}_empty_text"] = int(empty.sum())
         examples[split] = frame[~empty]
+        if split == "train":
+            present = label_matrix(examples["train"]["label"], len(classes)).any(axis=0)
+            known = set(np.flatnonzero(present).tolist())
 
     if "validation" in examples:
         train, validation = examples["train"], examples["validation"]
