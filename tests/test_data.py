@@ -10,7 +10,7 @@ from fixtures import CLASSES, news_rows, write_news_csv
 from sklearn.model_selection import train_test_split
 
 from textclf.data import DataError, cap_rows, split_validation, to_examples, write_parquet
-from textclf.formats import detect_format, read_table, stored_name
+from textclf.formats import detect_format, read_chunks, read_table, stored_name, with_columns
 from textclf.labels import label_ids
 
 AG_COLUMNS = ["label", "title", "description"]
@@ -137,3 +137,34 @@ def test_write_parquet_is_byte_deterministic(tmp_path):
     write_parquet(frame, tmp_path / "two.parquet")
     assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "two.parquet").read_bytes()
     assert pd.read_parquet(tmp_path / "one.parquet").equals(frame)
+
+
+def test_chunks_are_the_whole_file_and_errors_name_the_files_line(tmp_path):
+    rows = news_rows(20, seed=4)
+    path = write_news_csv(tmp_path / "train.csv", rows)
+    whole = read_table(path, "train.csv", "auto", header=False, columns=AG_COLUMNS)
+    chunks = list(read_chunks(path, "train.csv", "auto", False, AG_COLUMNS, chunk_rows=6))
+    assert [len(chunk.frame) for chunk in chunks] == [6, 6, 6, 2]
+    assert pd.concat([chunk.frame for chunk in chunks], ignore_index=True).equals(whole.frame)
+    assert [p for chunk in chunks for p in chunk.positions] == whole.positions
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[16] = '"2","only two"\n'
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(DataError, match=r"^train.csv:17: expected 3 columns"):
+        list(read_chunks(path, "train.csv", "auto", False, AG_COLUMNS, chunk_rows=6))
+
+
+def test_a_json_lines_key_seen_only_in_a_later_chunk_is_a_column(tmp_path):
+    path = tmp_path / "news.jsonl"
+    records = [{"text": f"t{i}", "label": "a"} for i in range(5)] + [{"text": "x", "tag": "b"}]
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    chunks = list(
+        with_columns(read_chunks(path, "news.jsonl", "auto", True, None, 2), ["text", "tag"])
+    )
+    assert [chunk.frame["tag"].tolist() for chunk in chunks] == [
+        [None] * 2,
+        [None] * 2,
+        [None, "b"],
+    ]
+    with pytest.raises(DataError, match=r"news.jsonl: no column 'body' \(the file has: text, lab"):
+        list(with_columns(read_chunks(path, "news.jsonl", "auto", True, None, 2), ["body"]))

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import datasets
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sklearn.model_selection import train_test_split
 
 from textclf.files import atomic_path, read_json
 from textclf.formats import DataError, Table
+from textclf.splits import cap_mask, validation_mask
 
 SPLITS = ("train", "validation", "test")
 
@@ -88,25 +89,18 @@ def read_truncation(path: Path = TRUNCATION_FILE) -> dict:
 def split_validation(
     examples: pd.DataFrame, validation_size: float, seed: int, stratify: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Train/validation split, stratified by label unless `stratify` is off (multi-label rows
-    have label sets); both parts keep the raw file's row order."""
-    try:
-        train, validation = train_test_split(
-            examples,
-            test_size=validation_size,
-            random_state=seed,
-            stratify=examples["label"] if stratify else None,
-        )
-    except ValueError as error:  # e.g. a class with a single row cannot be stratified
-        raise DataError(f"cannot split {len(examples)} train rows by label: {error}") from None
-    return train.sort_index(), validation.sort_index()
+    """Train/validation split of an in-memory table, stratified by label unless `stratify` is
+    off (multi-label rows have label sets); both parts keep the row order (textclf.splits)."""
+    labels = examples["label"].to_numpy() if stratify else None
+    held_out = validation_mask(labels, len(examples), validation_size, seed)
+    return examples[~held_out], examples[held_out]
 
 
 def cap_rows(examples: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
     """A seeded random subset of at most `max_rows` rows, in the original order."""
     if max_rows is None or len(examples) <= max_rows:
         return examples
-    return examples.sample(n=max_rows, random_state=seed).sort_index()
+    return examples[cap_mask(np.ones(len(examples), dtype=bool), max_rows, seed)]
 
 
 def write_parquet(table: pd.DataFrame | pa.Table, path: str | Path) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import json
 import sys
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,7 @@ class Table:
     positions: list[int]  # 1-based line (CSV, TSV, JSON Lines) or row (Parquet) of each row
     name: str  # the file as the user knows it (a data.*_url value), for messages
     parquet: bool = False
+    json_lines: bool = False  # columns are the keys of this table's objects, not the file's
 
     def where(self, row: int) -> str:
         """`name:line` or `name: row N`, for the message about one row."""
@@ -82,45 +84,106 @@ def stored_name(split: str, source: str, data_format: str) -> str:
     return f"{split}.{fmt}{gz}"
 
 
+CHUNK_ROWS = 50_000  # rows per streamed chunk: prepare's memory does not grow with the file
+
+
 def read_table(
     path: Path, name: str, data_format: str, header: bool, columns: list[str] | None
 ) -> Table:
-    """Read `path` (downloaded from `name`) in `data_format`; DataError on the first bad row."""
+    """Read all of `path` (downloaded from `name`) in `data_format`; DataError on the first
+    bad row. For files of any size, stream them with `read_chunks` instead."""
+    chunks = list(read_chunks(path, name, data_format, header, columns))
+    if len(chunks) == 1:
+        return chunks[0]
+    frame = pd.concat([chunk.frame for chunk in chunks], ignore_index=True)
+    return Table(
+        frame.astype(object).where(frame.notna(), None),  # JSON Lines chunks' columns differ
+        [position for chunk in chunks for position in chunk.positions],
+        name,
+        chunks[0].parquet,
+    )
+
+
+def read_chunks(
+    path: Path,
+    name: str,
+    data_format: str,
+    header: bool,
+    columns: list[str] | None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[Table]:
+    """`path` (downloaded from `name`) as tables of at most `chunk_rows` rows, in file order,
+    read as they are needed; DataError on the first bad row. Each chunk's positions are lines
+    (or Parquet rows) of the whole file."""
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     fmt = detect_format(str(path), data_format)
     if fmt == "parquet":
-        return _read_parquet(path, name)
-    raw = path.read_bytes()
-    if path.name.endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise DataError(f"{name}: not a readable gzip file ({error})") from None
-    try:
-        text = raw.decode("utf-8-sig")  # a byte-order mark is not part of the first value
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise DataError(f"{name}:{line}: bytes that are not UTF-8 ({error.reason})") from None
-    if fmt == "jsonl":
-        table = _read_jsonl(text, name)
+        chunks = _parquet_chunks(path, name, chunk_rows)
+    elif fmt == "jsonl":
+        chunks = _jsonl_chunks(_text_lines(path, name), name, chunk_rows)
     else:
-        table = _read_delimited(text, name, "\t" if fmt == "tsv" else ",", header, columns)
-    if table.frame.empty:
+        delimiter = "\t" if fmt == "tsv" else ","
+        lines = _text_lines(path, name)
+        chunks = _delimited_chunks(lines, name, delimiter, header, columns, chunk_rows)
+    empty = True
+    for chunk in chunks:
+        empty = False
+        yield chunk
+    if empty:
         raise DataError(f"{name}: no rows")
-    return table
 
 
-def _read_delimited(
-    text: str, name: str, delimiter: str, header: bool, columns: list[str] | None
-) -> Table:
+def with_columns(chunks: Iterable[Table], columns: list[str]) -> Iterator[Table]:
+    """`chunks`, each with every one of `columns`. CSV, TSV and Parquet files have fixed
+    columns: a missing one fails at the first chunk. A JSON Lines object may leave a key out:
+    the chunk gets it as None, and only a key that no row of the file has is an error."""
+    seen: dict[str, None] = {}
+    name = ""
+    for chunk in chunks:
+        name = chunk.name
+        if not chunk.json_lines:
+            chunk.require(columns)
+        seen.update(dict.fromkeys(chunk.frame.columns))
+        for column in columns:
+            if column not in chunk.frame.columns:
+                chunk.frame[column] = None
+        yield chunk
+    missing = [column for column in columns if column not in seen]
+    if missing:
+        raise DataError(f"{name}: no column {missing[0]!r} (the file has: {', '.join(seen)})")
+
+
+def _text_lines(path: Path, name: str) -> Iterator[str]:
+    """The file's lines, line endings kept, decoded one at a time (UTF-8, a leading byte-order
+    mark dropped), so that a decoding error can name its line."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as raw:
+            for number, line in enumerate(raw, start=1):
+                try:
+                    yield line.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError as error:
+                    raise DataError(
+                        f"{name}:{number}: bytes that are not UTF-8 ({error.reason})"
+                    ) from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise DataError(f"{name}: not a readable gzip file ({error})") from None
+
+
+def _delimited_chunks(
+    lines: Iterator[str],
+    name: str,
+    delimiter: str,
+    header: bool,
+    columns: list[str] | None,
+    chunk_rows: int,
+) -> Iterator[Table]:
     # a field may hold a whole article: lift the csv module's 128 KiB default
     csv.field_size_limit(sys.maxsize)
     # TSV as tab-separated text (quotes are text, as in GLUE/SST files); CSV quoted as RFC 4180
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting, strict=True
-    )
+    reader = csv.reader(lines, delimiter=delimiter, quoting=quoting, strict=True)
     rows, positions = [], []
     names = None if header else columns
     if names is None and not header:
@@ -142,9 +205,13 @@ def _read_delimited(
                 )
             rows.append(record)
             positions.append(reader.line_num)
+            if len(rows) == chunk_rows:
+                yield Table(pd.DataFrame(rows, columns=names, dtype=object), positions, name)
+                rows, positions = [], []
     except csv.Error as error:
         raise DataError(f"{name}:{reader.line_num}: malformed CSV ({error})") from None
-    return Table(pd.DataFrame(rows, columns=names or [], dtype=object), positions, name)
+    if rows:
+        yield Table(pd.DataFrame(rows, columns=names, dtype=object), positions, name)
 
 
 def _header(record: list[str], name: str, line: int) -> list[str]:
@@ -156,9 +223,9 @@ def _header(record: list[str], name: str, line: int) -> list[str]:
     return names
 
 
-def _read_jsonl(text: str, name: str) -> Table:
+def _jsonl_chunks(lines: Iterator[str], name: str, chunk_rows: int) -> Iterator[Table]:
     records, positions = [], []
-    for line_number, line in enumerate(text.splitlines(), start=1):
+    for line_number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -172,18 +239,31 @@ def _read_jsonl(text: str, name: str) -> Table:
             )
         records.append(record)
         positions.append(line_number)
+        if len(records) == chunk_rows:
+            yield _jsonl_table(records, positions, name)
+            records, positions = [], []
+    if records:
+        yield _jsonl_table(records, positions, name)
+
+
+def _jsonl_table(records: list[dict], positions: list[int], name: str) -> Table:
     columns = list(dict.fromkeys(key for record in records for key in record))
     frame = pd.DataFrame.from_records(records, columns=columns)
-    return Table(frame.astype(object).where(frame.notna(), None), positions, name)
+    frame = frame.astype(object).where(frame.notna(), None)
+    return Table(frame, positions, name, json_lines=True)
 
 
-def _read_parquet(path: Path, name: str) -> Table:
+def _parquet_chunks(path: Path, name: str, chunk_rows: int) -> Iterator[Table]:
     try:
-        table = pq.read_table(path)
+        batches = pq.ParquetFile(path).iter_batches(batch_size=chunk_rows)
+        start = 1
+        for batch in batches:
+            frame = pd.DataFrame(
+                {column: batch.column(column).to_pylist() for column in batch.schema.names},
+                dtype=object,
+            )
+            yield Table(frame, list(range(start, start + len(frame))), name, parquet=True)
+            start += len(frame)
     except (pa.ArrowException, OSError) as error:
         reason = str(error).strip().splitlines()[0]
         raise DataError(f"{name}: not a readable Parquet file ({reason})") from None
-    frame = pd.DataFrame(
-        {column: table.column(column).to_pylist() for column in table.schema.names}, dtype=object
-    )
-    return Table(frame, list(range(1, len(frame) + 1)), name, parquet=True)

@@ -4,7 +4,7 @@ string labels by class name, with the class list given in params or found in the
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -24,22 +24,27 @@ def as_integer(value: object) -> int | None:
     return None
 
 
-def find_classes(table: Table, label_column: str, separator: str | None = None) -> list[str]:
-    """`classes: null`: the sorted distinct string labels of the train split (multi-label,
-    with `separator`: of every row's label list)."""
-    names = set()
-    cells = enumerate(table.frame[label_column])
-    if separator is not None:
-        cells = ((row, v) for row, cell in cells for v in label_values(cell, separator))
-    for row, value in cells:
-        if as_integer(value) is not None:
-            raise DataError(
-                f"{table.where(row)}: label {value!r} is an integer, and data.classes is null: "
-                "list the class names in data.classes (label_offset says which value is the first)"
-            )
-        names.add(_name(value, table, row))
+def find_classes(
+    tables: Iterable[Table], label_column: str, separator: str | None = None
+) -> list[str]:
+    """`classes: null`: the sorted distinct string labels of the train split, read chunk by
+    chunk (multi-label, with `separator`: of every row's label list)."""
+    names, name = set(), ""
+    for table in tables:
+        name = table.name
+        cells = enumerate(table.frame[label_column])
+        if separator is not None:
+            cells = ((row, v) for row, cell in cells for v in label_values(cell, separator))
+        for row, value in cells:
+            if as_integer(value) is not None:
+                raise DataError(
+                    f"{table.where(row)}: label {value!r} is an integer, and data.classes is "
+                    "null: list the class names in data.classes (label_offset says which value "
+                    "is the first)"
+                )
+            names.add(_name(value, table, row))
     if len(names) < 2:
-        raise DataError(f"{table.name}: the train split has {len(names)} class(es), needs 2")
+        raise DataError(f"{name}: the train split has {len(names)} class(es), needs 2")
     return sorted(names)
 
 

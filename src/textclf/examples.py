@@ -1,0 +1,128 @@
+"""Raw files -> (text, label) examples in bounded memory: prepare reads a file chunk by chunk
+(textclf.formats.read_chunks), checks and converts each chunk, and appends it to a Parquet file,
+keeping only the labels (a few bytes a row) for the split and the report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from textclf.class_weights import label_matrix
+from textclf.data import to_examples
+from textclf.formats import Table
+from textclf.labels import check_known, label_ids, label_sets
+from textclf.params import DataParams
+
+
+@dataclass(frozen=True)
+class Examples:
+    """One raw file's usable rows, in file order, in a Parquet file (`text`, `label`)."""
+
+    path: Path
+    labels: np.ndarray  # a class id per row, or rows x classes 0/1 (multi-label)
+    n_classes: int
+    empty_text: int  # rows dropped because their text is empty
+
+    @property
+    def rows(self) -> int:
+        return len(self.labels)
+
+    @property
+    def multi_label(self) -> bool:
+        return self.labels.ndim == 2
+
+    def counts(self, mask: np.ndarray | None = None) -> np.ndarray:
+        """Rows per class (multi-label: rows carrying each label), of the rows in `mask`."""
+        labels = self.labels if mask is None else self.labels[mask]
+        if self.multi_label:
+            return labels.sum(axis=0, dtype=np.int64)
+        return np.bincount(labels, minlength=self.n_classes)
+
+
+def example_schema(multi_label: bool) -> pa.Schema:
+    label = pa.list_(pa.int64()) if multi_label else pa.int64()
+    return pa.schema([("text", pa.large_string()), ("label", label)])
+
+
+def write_examples(
+    chunks: Iterable[Table],
+    path: Path,
+    data: DataParams,
+    classes: list[str],
+    known: set[int] | None = None,
+) -> Examples:
+    """Check and convert each chunk, appending its non-empty rows to `path`. `known`: the
+    train split's class ids, which every label of this file must be one of."""
+    schema = example_schema(data.multi_label)
+    labels, empty = [], 0
+    with pq.ParquetWriter(path, schema, compression="none") as writer:
+        for table in chunks:
+            ids = labels_of(table, data, classes)
+            if known is not None:
+                check_known(table, ids, known, classes)
+            frame = to_examples(table, data.text_columns, ids, data.clean_backslashes)
+            keep = (frame["text"].str.strip() != "").to_numpy()
+            empty += int((~keep).sum())
+            frame = frame[keep]
+            writer.write_table(pa.Table.from_pandas(frame, schema, preserve_index=False))
+            if data.multi_label:
+                labels.append(label_matrix(frame["label"].tolist(), len(classes)).astype(np.uint8))
+            else:
+                labels.append(frame["label"].to_numpy(dtype=np.int32))
+    shape = (0, len(classes)) if data.multi_label else (0,)
+    stacked = np.concatenate(labels) if labels else np.zeros(shape, dtype=np.int32)
+    return Examples(path, stacked, len(classes), empty)
+
+
+def labels_of(table: Table, data: DataParams, classes: list[str]) -> list:
+    """Each row's class id, or list of class ids with `data.multi_label`."""
+    found_in_train = data.classes is None
+    if data.multi_label:
+        return label_sets(
+            table,
+            data.label_column,
+            classes,
+            data.label_offset,
+            data.header,
+            data.label_separator,
+            found_in_train,
+        )
+    return label_ids(
+        table, data.label_column, classes, data.label_offset, data.header, found_in_train
+    )
+
+
+def batches_with_rows(path: Path) -> Iterator[tuple[pa.RecordBatch, slice]]:
+    """The rows of an examples file in batches, each with its rows' positions in the file."""
+    start = 0
+    for batch in pq.ParquetFile(path).iter_batches():
+        yield batch, slice(start, start + batch.num_rows)
+        start += batch.num_rows
+
+
+def write_selected(
+    examples: Examples, outputs: dict[Path, np.ndarray], overlap_with: pa.Array | None = None
+) -> dict[Path, int]:
+    """Write the rows of `examples` that each mask selects to its Parquet file, in file order;
+    return, per file, how many of its rows have a text in `overlap_with`."""
+    schema = example_schema(examples.multi_label)
+    writers = {path: pq.ParquetWriter(path, schema, compression="zstd") for path in outputs}
+    overlap = dict.fromkeys(outputs, 0)
+    try:
+        for batch, rows in batches_with_rows(examples.path):
+            for path, mask in outputs.items():
+                selected = pa.Table.from_batches([batch]).filter(pa.array(mask[rows]))
+                writers[path].write_table(selected)
+                if overlap_with is not None:
+                    found = pc.is_in(selected.column("text"), value_set=overlap_with)
+                    overlap[path] += pc.sum(found).as_py() or 0
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return overlap
