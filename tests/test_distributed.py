@@ -50,7 +50,7 @@ def test_a_worker_error_is_one_line_not_a_torchrun_report(tmp_path, news_csvs, t
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [
-        "error: data/tokenized/train.parquet: file not found (run `dvc repro`, or `dvc pull`)"
+        "error: data/tokenized/train: no tokenized shards (run `dvc repro`, or `dvc pull`)"
     ], result.stderr
     assert not (project / "models").exists()
 

@@ -126,7 +126,7 @@ def test_load_best_keeps_the_epoch_with_the_lowest_validation_loss(tmp_path, ove
     assert train["eval_loss"] == losses[best]
     # the written checkpoint is that epoch's model: its validation loss is the logged one
     model, tokenizer = load_classifier(project / "models/trained")
-    validation = pq.read_table(project / "data/tokenized/validation.parquet")
+    validation = pq.read_table(project / "data/tokenized/validation")
     probabilities = predict_proba(
         model, tokenizer, validation.column("input_ids").to_pylist(), progress=False
     )
@@ -176,7 +176,7 @@ def test_head_truncation_cuts_the_decisive_words_off_and_fails(tmp_path, long_te
     run(["dvc", "repro", "evaluate"], project)
     tokenizer = AutoTokenizer.from_pretrained(project / "data/tokenized/tokenizer")
     topic = {w for words in TOPIC_WORDS.values() for w in words.split()}
-    inputs = pq.read_table(project / "data/tokenized/test.parquet").column("input_ids")
+    inputs = pq.read_table(project / "data/tokenized/test").column("input_ids")
     for ids in inputs.to_pylist():
         assert len(ids) == 32
         assert not topic & set(tokenizer.convert_ids_to_tokens(ids))  # nothing to learn from
@@ -189,7 +189,7 @@ def test_head_tail_and_chunks_keep_the_decisive_words(tmp_path, long_texts, trun
     overrides["tokenize"]["truncation"] = truncation
     project = make_project(tmp_path / "repo", overrides)
     run(["dvc", "repro", "evaluate"], project)
-    tokenized = pq.read_table(project / "data/tokenized/test.parquet")
+    tokenized = pq.read_table(project / "data/tokenized/test")
     assert max(tokenized.column("length").to_pylist()) <= 32
     documents = tokenized.column("document").to_numpy()
     if truncation == "chunks":  # several windows per text, every text covered

@@ -69,6 +69,8 @@ def test_integers_are_accepted_for_floats():
         ("train", "load_best", "yes", "train.load_best must be bool, got 'yes'"),
         ("tokenize", "truncation", "tail", "tokenize.truncation must be one of head, head_tail"),
         ("tokenize", "chunk_overlap", 1.0, "tokenize.chunk_overlap must be in [0, 1), got 1.0"),
+        ("tokenize", "num_proc", 0, "tokenize.num_proc must be > 0, got 0"),
+        ("tokenize", "shard_rows", -5, "tokenize.shard_rows must be > 0, got -5"),
         ("data", "multi_label", 1, "data.multi_label must be bool, got 1"),
         ("data", "label_separator", "", "data.label_separator must be a non-blank string"),
     ],

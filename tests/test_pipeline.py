@@ -89,7 +89,7 @@ def project(tmp_path_factory, news_csvs, tiny_bert) -> Path:
 def test_every_declared_output_exists(project):
     for split in SPLITS:
         assert (project / f"data/prepared/{split}.parquet").is_file()
-        assert (project / f"data/tokenized/{split}.parquet").is_file()
+        assert (project / f"data/tokenized/{split}/{split}-00000.parquet").is_file()
     for name in ("train.csv", "test.csv"):
         assert (project / "data/raw" / name).is_file()
     for name in ("model.safetensors", "config.json", "tokenizer.json"):

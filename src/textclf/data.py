@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import atexit
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import datasets
@@ -11,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from textclf.class_weights import label_counts
 from textclf.files import atomic_path, read_json
 from textclf.formats import DataError, Table
 from textclf.splits import cap_mask, validation_mask
@@ -111,6 +115,70 @@ def write_parquet(table: pd.DataFrame | pa.Table, path: str | Path) -> None:
         pq.write_table(table, temporary, compression="zstd")
 
 
-def load_dataset(path: str | Path) -> datasets.Dataset:
-    """A parquet file as an in-memory `datasets.Dataset` (no cache files next to the input)."""
-    return datasets.Dataset(pq.read_table(path))
+def batches_with_rows(path: Path) -> Iterator[tuple[pa.RecordBatch, slice]]:
+    """A Parquet file's rows in batches, each with its rows' positions in the file."""
+    start = 0
+    for batch in pq.ParquetFile(path).iter_batches():
+        yield batch, slice(start, start + batch.num_rows)
+        start += batch.num_rows
+
+
+def read_prepared(path: Path, max_rows: int | None, seed: int) -> tuple[pd.DataFrame, int]:
+    """A prepared split, or a seeded subset of `max_rows` of its rows (prepare's capping rule),
+    read a batch at a time; and how many rows the split has."""
+    available = pq.ParquetFile(path).metadata.num_rows
+    keep = cap_mask(np.ones(available, dtype=bool), max_rows, seed)
+    tables = [
+        pa.Table.from_batches([batch]).filter(pa.array(keep[rows]))
+        for batch, rows in batches_with_rows(path)
+    ]
+    return pa.concat_tables(tables).to_pandas(), available
+
+
+def tokenized_files(split: str, root: Path = TOKENIZED_DIR) -> list[Path]:
+    """The Parquet shards of a tokenized split, in order."""
+    files = sorted((root / split).glob(f"{split}-*.parquet"))
+    if not files:
+        raise DataError(f"{root / split}: no tokenized shards (run `dvc repro`, or `dvc pull`)")
+    return files
+
+
+def read_tokenized(split: str, columns: list[str], max_rows: int | None = None) -> pa.Table:
+    """Columns of a tokenized split (its first `max_rows` rows), read into memory: for the
+    test split and samples; training reads the memory-mapped `load_dataset`."""
+    tables, rows = [], 0
+    for path in tokenized_files(split):
+        for batch in pq.ParquetFile(path).iter_batches(columns=columns):
+            tables.append(pa.Table.from_batches([batch]))
+            rows += batch.num_rows
+            if max_rows is not None and rows >= max_rows:
+                return pa.concat_tables(tables).slice(0, max_rows)
+    return pa.concat_tables(tables)
+
+
+def load_dataset(split: str) -> datasets.Dataset:
+    """A tokenized split as a memory-mapped `datasets.Dataset`: its shards are copied once into
+    an Arrow file in a temporary folder (removed at exit, never beside the tracked data), so
+    memory does not grow with the number of rows."""
+    files = tokenized_files(split)
+    folder = Path(tempfile.mkdtemp(prefix=f"textclf-{split}-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / f"{split}.arrow"
+    schema = pq.read_schema(files[0]).remove_metadata()
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, schema) as stream:
+        for file in files:
+            for batch in pq.ParquetFile(file).iter_batches():
+                stream.write_batch(batch)
+    return datasets.Dataset.from_file(str(path), in_memory=False)
+
+
+def label_counts_of(path: Path, n_classes: int) -> tuple[np.ndarray, int]:
+    """Rows per class (multi-label: rows carrying each label) of a prepared split, and its
+    rows, read a batch at a time."""
+    counts, rows = np.zeros(n_classes, dtype=np.int64), 0
+    for batch in pq.ParquetFile(path).iter_batches(columns=["label"]):
+        labels = batch.column("label")
+        values = labels.to_numpy() if pa.types.is_integer(labels.type) else labels.to_pylist()
+        counts += label_counts(values, n_classes)
+        rows += batch.num_rows
+    return counts, rows

@@ -4,7 +4,7 @@ keeping only the labels (a few bytes a row) for the split and the report."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from textclf.class_weights import label_matrix
-from textclf.data import to_examples
+from textclf.data import batches_with_rows, to_examples
 from textclf.formats import Table
 from textclf.labels import check_known, label_ids, label_sets
 from textclf.params import DataParams
@@ -96,14 +96,6 @@ def labels_of(table: Table, data: DataParams, classes: list[str]) -> list:
     return label_ids(
         table, data.label_column, classes, data.label_offset, data.header, found_in_train
     )
-
-
-def batches_with_rows(path: Path) -> Iterator[tuple[pa.RecordBatch, slice]]:
-    """The rows of an examples file in batches, each with its rows' positions in the file."""
-    start = 0
-    for batch in pq.ParquetFile(path).iter_batches():
-        yield batch, slice(start, start + batch.num_rows)
-        start += batch.num_rows
 
 
 def write_selected(

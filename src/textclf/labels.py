@@ -107,9 +107,15 @@ class LabelLookup:
         self.index = {name: i for i, name in enumerate(classes)}
 
     def id(self, value: object, row: int) -> int:
-        table, classes, offset = self.table, self.classes, self.offset
         if isinstance(value, str) and value in self.index:
             return self.index[value]
+        label = self._resolve(value, row)
+        if isinstance(value, str):  # a file has few distinct labels: each is parsed once
+            self.index[value] = label
+        return label
+
+    def _resolve(self, value: object, row: int) -> int:
+        table, classes, offset = self.table, self.classes, self.offset
         number = as_integer(value)
         if number is None:
             name = _name(value, table, row)

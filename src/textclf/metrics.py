@@ -33,14 +33,16 @@ def write_test_results(
     multi_label: bool = False,
     threshold: float = 0.5,
     separator: str = "|",
+    notes: dict | None = None,
 ) -> dict:
     """Everything `dvc metrics`/`dvc plots` and people read about one model on the test split:
     test.json, report.txt, per_class.csv, predictions.csv, mistakes.csv, calibration.csv,
-    confusion_matrix.png and reliability.png (multi-label: see `write_multilabel_results`)."""
+    confusion_matrix.png and reliability.png (multi-label: see `write_multilabel_results`).
+    `notes`: more keys for test.json, e.g. how many train rows the model saw."""
     if multi_label:
         mistakes = mistakes_per_class * len(classes)
         return write_multilabel_results(
-            folder, texts, labels, probabilities, classes, threshold, separator, mistakes
+            folder, texts, labels, probabilities, classes, threshold, separator, mistakes, notes
         )
     labels = np.asarray(labels)
     predicted = probabilities.argmax(axis=1)
@@ -62,7 +64,8 @@ def write_test_results(
     # the folder is one DVC output: written whole under a temporary name, or not at all
     with atomic_path(folder, directory=True) as output:
         # per-class numbers go to per_class.csv and report.txt, not 40 columns of `dvc exp show`
-        write_json(output / "test.json", {k: v for k, v in metrics.items() if k != "per_class"})
+        headline = {k: v for k, v in metrics.items() if k != "per_class"}
+        write_json(output / "test.json", {**headline, **(notes or {})})
         report = report_text(labels, predicted, classes)
         write_text(
             output / "report.txt", report + "\n" + costly_confusions(labels, predicted, classes)

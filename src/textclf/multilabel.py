@@ -49,6 +49,7 @@ def write_multilabel_results(
     threshold: float = 0.5,
     separator: str = "|",
     mistakes: int = 20,
+    notes: dict | None = None,
 ) -> dict:
     """A multi-label model's test results, with the single-label files' names: test.json
     (subset accuracy as `accuracy`, Hamming loss, micro/macro/weighted F1, bootstrap bounds,
@@ -100,7 +101,7 @@ def write_multilabel_results(
     )
     ordered = wrong.sort_values("probability", ascending=False, kind="stable").head(mistakes)
     with atomic_path(folder, directory=True) as output:
-        write_json(output / "test.json", metrics)
+        write_json(output / "test.json", {**metrics, **(notes or {})})
         report = classification_report(
             truth, chosen, target_names=list(classes), digits=4, zero_division=0
         )

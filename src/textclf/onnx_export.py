@@ -80,8 +80,8 @@ def parity(
 
 
 def check_rows(input_ids: Sequence[Sequence[int]], count: int) -> list[list[int]]:
-    """`count` rows spread evenly over `input_ids` (validation rows are stored sorted by
-    length, so the check covers short and long texts alike)."""
+    """`count` rows spread evenly over `input_ids` (validation rows sorted by length: the
+    check covers short and long texts alike)."""
     if len(input_ids) <= count:
         return [list(ids) for ids in input_ids]
     picks = np.linspace(0, len(input_ids) - 1, count).round().astype(int)

@@ -99,9 +99,13 @@ class TokenizeParams:
     max_length: int | None = None
     truncation: str = "head"
     chunk_overlap: float = 0.25
+    num_proc: int | None = None
+    shard_rows: int = 1_000_000
 
     def check(self) -> None:
         _check_positive("tokenize.max_length", self.max_length, allow_none=True)
+        _check_positive("tokenize.num_proc", self.num_proc, allow_none=True)
+        _check_positive("tokenize.shard_rows", self.shard_rows)
         if self.truncation not in TRUNCATIONS:
             raise ParamsError(
                 f"tokenize.truncation must be one of {', '.join(TRUNCATIONS)}, "
@@ -130,6 +134,7 @@ class TrainParams:
     load_best: bool = False
     best_metric: str = "loss"
     early_stopping_patience: int | None = None
+    max_steps: int | None = None
 
     def check(self) -> None:
         if not 0 < self.threshold < 1:
@@ -147,6 +152,7 @@ class TrainParams:
             "train.early_stopping_patience", self.early_stopping_patience, allow_none=True
         )
         _check_positive("train.epochs", self.epochs)
+        _check_positive("train.max_steps", self.max_steps, allow_none=True)
         _check_positive("train.batch_size", self.batch_size)
         _check_positive("train.learning_rate", self.learning_rate)
         _check_positive("train.logging_steps", self.logging_steps)
@@ -187,6 +193,7 @@ class BaselineParams:
     C: float = 10.0
     max_iter: int = 1000
     vectors: str | None = None
+    max_train_rows: int | None = None
 
     def check(self) -> None:
         unknown = sorted(set(self.features) - {"tfidf", "glove"})
@@ -202,6 +209,7 @@ class BaselineParams:
             )
         for name in ("ngram_max", "min_df", "C", "max_iter"):
             _check_positive(f"baseline.{name}", getattr(self, name))
+        _check_positive("baseline.max_train_rows", self.max_train_rows, allow_none=True)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ def training_arguments(
         output_dir=str(output_dir),
         seed=train.seed,
         num_train_epochs=train.epochs,
+        max_steps=train.max_steps or -1,  # -1: the epochs decide
         per_device_train_batch_size=train.batch_size,
         per_device_eval_batch_size=train.batch_size,
         learning_rate=train.learning_rate,

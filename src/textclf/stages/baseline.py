@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
 from textclf.class_weights import label_matrix
-from textclf.data import PREPARED_DIR, read_schema
+from textclf.data import PREPARED_DIR, read_prepared, read_schema
 from textclf.metrics import write_test_results
 from textclf.outputs import BASELINE_DIR
 from textclf.params import BaselineParams, load_params
@@ -79,7 +79,9 @@ def main() -> None:
     params = load_params()
     schema = read_schema()
     classes, multi_label = schema["classes"], schema.get("multi_label", False)
-    train = pd.read_parquet(PREPARED_DIR / "train.parquet")
+    train, available = read_prepared(
+        PREPARED_DIR / "train.parquet", params.baseline.max_train_rows, params.prepare.seed
+    )
     test = pd.read_parquet(PREPARED_DIR / "test.parquet")
     model = build_model(params.baseline, params.train.class_weights, multi_label)
     if multi_label:
@@ -100,6 +102,7 @@ def main() -> None:
         multi_label=multi_label,
         threshold=params.train.threshold,
         separator=schema.get("label_separator", "|"),
+        notes={"train_rows": len(train), "train_rows_available": available},
     )
 
 

@@ -6,9 +6,8 @@ textclf.metrics for what a multi-label model gets instead)."""
 from __future__ import annotations
 
 import pandas as pd
-import pyarrow.parquet as pq
 
-from textclf.data import PREPARED_DIR, TOKENIZED_DIR, read_schema
+from textclf.data import PREPARED_DIR, read_schema, read_tokenized
 from textclf.metrics import write_test_results
 from textclf.model import (
     TRAINED_DIR,
@@ -26,7 +25,7 @@ from textclf.stages import run
 def main() -> None:
     params = load_params()
     model, tokenizer = load_classifier(TRAINED_DIR)
-    inputs = pq.read_table(TOKENIZED_DIR / "test.parquet", columns=["input_ids", "document"])
+    inputs = read_tokenized("test", ["input_ids", "document"])
     test = pd.read_parquet(PREPARED_DIR / "test.parquet")
     evaluate = params.evaluate
     # long texts cut into chunks have several inputs: their logits are averaged per text

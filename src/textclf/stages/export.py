@@ -5,9 +5,7 @@ than PyTorch on more than 1% of them fails the stage."""
 
 from __future__ import annotations
 
-import pyarrow.parquet as pq
-
-from textclf.data import TOKENIZED_DIR
+from textclf.data import read_tokenized
 from textclf.files import atomic_path, write_json
 from textclf.model import TRAINED_DIR, decision_threshold, is_multi_label, load_classifier
 from textclf.onnx_export import (
@@ -22,13 +20,15 @@ from textclf.onnx_export import (
 from textclf.outputs import EXPORT_METRICS
 from textclf.params import load_params
 from textclf.stages import run
+from textclf.tokenization import BATCH_ROWS
 
 
 def main() -> None:
     export = load_params().export
     model, tokenizer = load_classifier(TRAINED_DIR)
     model = model.cpu()
-    validation = pq.read_table(TOKENIZED_DIR / "validation.parquet", columns=["input_ids"])
+    # validation rows are sorted by length in batches: one batch spans short to long texts
+    validation = read_tokenized("validation", ["input_ids"], max_rows=BATCH_ROWS)
     rows = check_rows(validation.column("input_ids").to_pylist(), export.check_rows)
     threshold = decision_threshold(model.config) if is_multi_label(model.config) else None
     with atomic_path(ONNX_DIR, directory=True) as output:

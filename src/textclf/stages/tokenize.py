@@ -1,9 +1,12 @@
-"""Stage tokenize: data/prepared/*.parquet -> data/tokenized/*.parquet plus the tokenizer.
+"""Stage tokenize: data/prepared/*.parquet -> data/tokenized/<split>/<split>-NNNNN.parquet
+shards plus the tokenizer.
 
 Each split keeps `label` (multi-label: one 0/1 value per class) and gains the tokenizer's
 columns, `document` (the prepared row an input comes from: several per row with
 `tokenize.truncation: chunks`) and `length` (for length-grouped batches); validation rows are
-sorted by length, test rows keep their order. The tokenizer is saved beside them with
+sorted by length within each batch of 10,000, test rows keep their order. `tokenize.num_proc`
+processes tokenize (textclf.tokenization); the shards hold `tokenize.shard_rows` rows and are
+the same bytes whatever the number of processes. The tokenizer is saved beside them with
 `model_max_length` set to the length used, and truncation.json says how long texts were cut, so
 the train stage ships both with the checkpoint.
 """
@@ -11,25 +14,14 @@ the train stage ships both with the checkpoint.
 from __future__ import annotations
 
 import dataclasses
+import os
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from textclf.class_weights import label_matrix
-from textclf.data import (
-    PREPARED_DIR,
-    SPLITS,
-    TOKENIZED_DIR,
-    TRUNCATION_FILE,
-    load_dataset,
-    read_schema,
-    write_parquet,
-)
+from textclf.data import PREPARED_DIR, SPLITS, TOKENIZED_DIR, TRUNCATION_FILE, read_schema
 from textclf.files import atomic_path, write_json
 from textclf.model import load_tokenizer, model_max_length
 from textclf.params import ParamsError, load_params
 from textclf.stages import run
-from textclf.truncation import encode_texts
+from textclf.tokenization import tokenize_split, worker_pool
 
 TRUNCATION_KEYS = ("truncation", "chunk_overlap")  # what predict needs to cut texts alike
 
@@ -45,40 +37,24 @@ def main() -> None:
         )
     tokenizer.model_max_length = max_length
     schema = read_schema()
-    truncation = params.tokenize
-
-    def tokenize(batch: dict, rows: list[int]) -> dict:
-        encoded = encode_texts(
-            tokenizer, batch["text"], truncation.truncation, truncation.chunk_overlap
-        )
-        labels = [batch["label"][i] for i in encoded["document"]]
-        if schema.get("multi_label"):
-            labels = label_matrix(labels, len(schema["classes"])).tolist()
-        encoded["label"] = labels
-        encoded["document"] = [rows[i] for i in encoded["document"]]
-        encoded["length"] = [len(ids) for ids in encoded["input_ids"]]
-        return encoded
-
+    settings = dataclasses.asdict(params.tokenize)
+    processes = params.tokenize.num_proc or os.cpu_count() or 1
+    worker_settings = {
+        **{key: settings[key] for key in TRUNCATION_KEYS},
+        "n_classes": len(schema["classes"]) if schema.get("multi_label") else 0,
+    }
     with atomic_path(TOKENIZED_DIR, directory=True) as output:
-        for split in SPLITS:
-            dataset = load_dataset(PREPARED_DIR / f"{split}.parquet")
-            tokenized = dataset.map(
-                tokenize,
-                batched=True,
-                with_indices=True,
-                remove_columns=dataset.column_names,  # chunks: more rows out than in
-                desc=f"tokenize {split}",
-            )
-            table = tokenized.data.table
-            if schema.get("multi_label"):  # BCE targets: floats (map keeps the ids' int type)
-                column = table.schema.get_field_index("label")
-                targets = table.column("label").cast(pa.list_(pa.float32()))
-                table = table.set_column(column, "label", targets)
-            if split == "validation":  # Trainer evaluates in order: sorted, batches pad little
-                table = table.take(pc.sort_indices(table, [("length", "ascending")]))
-            write_parquet(table, output / f"{split}.parquet")
         tokenizer.save_pretrained(output / "tokenizer")
-        settings = dataclasses.asdict(truncation)
+        executor = worker_pool(processes, output / "tokenizer", worker_settings)
+        try:
+            for split in SPLITS:
+                source = PREPARED_DIR / f"{split}.parquet"
+                tokenize_split(
+                    source, output / split, executor, params.tokenize.shard_rows, processes
+                )
+        finally:
+            if executor is not None:
+                executor.shutdown(cancel_futures=True)
         write_json(output / TRUNCATION_FILE.name, {k: settings[k] for k in TRUNCATION_KEYS})
 
 

@@ -16,7 +16,6 @@ import os
 import sys
 from pathlib import Path
 
-import pandas as pd
 from transformers import AutoTokenizer, set_seed
 
 from textclf.checkpoints import CHECKPOINT_DIR, discard, fingerprint, resumable_checkpoint
@@ -25,12 +24,12 @@ from textclf.data import (
     PREPARED_DIR,
     SCHEMA_FILE,
     TEXT_SETTINGS,
-    TOKENIZED_DIR,
     TOKENIZER_DIR,
-    DataError,
+    label_counts_of,
     load_dataset,
     read_schema,
     read_truncation,
+    tokenized_files,
 )
 from textclf.files import atomic_path, write_json
 from textclf.model import TRAINED_DIR, load_model_for_training
@@ -76,12 +75,9 @@ def launch_workers(processes: int) -> None:
 
 def train(params: Params) -> None:
     train = params.train
-    splits = {name: TOKENIZED_DIR / f"{name}.parquet" for name in ("train", "validation")}
-    for path in splits.values():
-        if not path.is_file():
-            raise DataError(f"{path}: file not found (run `dvc repro`, or `dvc pull`)")
+    shards = [path for split in ("train", "validation") for path in tokenized_files(split)]
     resume_from = resumable_checkpoint(
-        CHECKPOINT_DIR, run_fingerprint(params, splits), prepare=is_main_process()
+        CHECKPOINT_DIR, run_fingerprint(params, shards), prepare=is_main_process()
     )
     if resume_from and is_main_process():
         print(f"Resuming from {resume_from}")
@@ -89,8 +85,8 @@ def train(params: Params) -> None:
     classes, multi_label = schema["classes"], schema.get("multi_label", False)
     check_best_metric(train.best_metric, multi_label)
     tokenizer = AutoTokenizer.from_pretrained(TOKENIZER_DIR)
-    train_labels = pd.read_parquet(PREPARED_DIR / "train.parquet", columns=["label"])["label"]
-    weights = class_weights(train.class_weights, train_labels.tolist(), len(classes), multi_label)
+    counts, rows = label_counts_of(PREPARED_DIR / "train.parquet", len(classes))
+    weights = class_weights(train.class_weights, counts, rows, multi_label)
     set_seed(train.seed)  # before the classification head is initialised, not only in Trainer
     model = load_model_for_training(params.model.name, classes, multi_label)
     # what `predict` and `serve` need to treat new text as training did: how the text is built
@@ -104,8 +100,8 @@ def train(params: Params) -> None:
         model,
         tokenizer,
         training_arguments(train, CHECKPOINT_DIR),
-        load_dataset(splits["train"]),
-        load_dataset(splits["validation"]),
+        load_dataset("train"),
+        load_dataset("validation"),
         tracker_callbacks(train.report_to, is_main_process()),
         sampling=train.sampling,
         class_weights=weights if train.class_weights != "none" else None,
@@ -141,13 +137,13 @@ def check_best_metric(metric: str, multi_label: bool) -> None:
         )
 
 
-def run_fingerprint(params: Params, splits: dict[str, Path]) -> dict:
+def run_fingerprint(params: Params, shards: list[Path]) -> dict:
     settings = {
         "model": params.model.name,
         "train": dataclasses.asdict(params.train),
         "world_size": int(os.environ.get("WORLD_SIZE", "1")),
     }
-    return fingerprint(settings, [*splits.values(), SCHEMA_FILE])
+    return fingerprint(settings, [*shards, SCHEMA_FILE])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,82 @@
+"""Bounded-memory data stages: prepare's streamed split is the notebook's, tokenize writes the
+same shards whatever its process count, train reads them memory-mapped, and the baseline can cap
+its rows."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pyarrow.parquet as pq
+from conftest import digests, fixture_params, make_project, repro, run, update_params
+from sklearn.model_selection import train_test_split
+
+
+def test_prepare_streams_the_notebooks_split(tmp_path, news_csvs, tiny_bert):
+    project = make_project(tmp_path / "repo", fixture_params(news_csvs, tiny_bert))
+    repro(project, "prepare")
+    with news_csvs["train"].open(newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    texts = [f"{title} {description}".replace("\\", " ") for _, title, description in rows]
+    labels = [int(label) - 1 for label, _, _ in rows]
+    train, validation = train_test_split(
+        np.arange(len(rows)), test_size=0.1, random_state=1122, stratify=labels
+    )
+    for split, expected in (("train", train), ("validation", validation)):
+        written = pq.read_table(project / f"data/prepared/{split}.parquet").to_pydict()
+        assert written["text"] == [texts[i] for i in sorted(expected)]
+        assert written["label"] == [labels[i] for i in sorted(expected)]
+
+
+def test_tokenize_shards_are_the_same_bytes_for_any_num_proc(tmp_path, news_csvs, tiny_bert):
+    overrides = fixture_params(news_csvs, tiny_bert)
+    overrides["tokenize"].update(num_proc=1, shard_rows=100)
+    project = make_project(tmp_path / "repo", overrides)
+    assert repro(project, "tokenize") == {"download", "prepare", "tokenize"}
+    one_process = digests(project / "data/tokenized")
+    for split in ("train", "validation", "test"):
+        rows = pq.ParquetFile(project / f"data/prepared/{split}.parquet").metadata.num_rows
+        shards = sorted((project / "data/tokenized" / split).iterdir())
+        assert [path.name for path in shards] == [
+            f"{split}-{index:05d}.parquet" for index in range(math.ceil(rows / 100))
+        ]
+        table = pq.read_table(project / "data/tokenized" / split)
+        assert sorted(table.column("document").to_pylist()) == list(range(rows))
+
+    overrides["tokenize"]["num_proc"] = 2
+    update_params(project, overrides)
+    assert repro(project, "tokenize") == set()  # num_proc is not a dependency of the output
+    run(["python", "-m", "textclf.stages.tokenize"], project)  # ... and does not change it
+    assert digests(project / "data/tokenized") == one_process
+
+
+def test_train_reads_tokenized_shards_memory_mapped(tmp_path, news_csvs, tiny_bert, monkeypatch):
+    from textclf.data import load_dataset, read_tokenized
+
+    overrides = fixture_params(news_csvs, tiny_bert)
+    overrides["tokenize"]["shard_rows"] = 150
+    project = make_project(tmp_path / "repo", overrides)
+    repro(project, "tokenize")
+    monkeypatch.chdir(project)
+    dataset = load_dataset("train")
+    assert isinstance(dataset.data, datasets.table.MemoryMappedTable)
+    assert all(project not in p.parents for f in dataset.cache_files for p in [Path(f["filename"])])
+    whole = pq.read_table(project / "data/tokenized/train")
+    assert dataset.num_rows == whole.num_rows > 150
+    assert dataset[200]["input_ids"] == whole.column("input_ids")[200].as_py()
+    assert read_tokenized("train", ["document"], max_rows=170).num_rows == 170
+
+
+def test_baseline_max_train_rows_is_a_stated_seeded_subset(tmp_path, news_csvs, tiny_bert):
+    overrides = fixture_params(news_csvs, tiny_bert)
+    overrides["baseline"] = {"max_train_rows": 100}
+    project = make_project(tmp_path / "repo", overrides)
+    repro(project, "baseline")
+    metrics = json.loads((project / "metrics/baseline/test.json").read_text())
+    assert metrics["train_rows"] == 100
+    assert metrics["train_rows_available"] == 432
+    assert metrics["accuracy"] > 0.5  # still learns the topic words (chance: 0.25)
