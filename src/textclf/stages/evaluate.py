@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from textclf.data import PREPARED_DIR, read_schema, read_tokenized
+from textclf.data import PREPARED_DIR, TokenRows, read_schema, read_tokenized
 from textclf.metrics import write_test_results
 from textclf.model import (
     TRAINED_DIR,
@@ -32,8 +32,8 @@ def main() -> None:
     probabilities = document_probabilities(
         torch_logits(model, evaluate.precision),
         tokenizer,
-        inputs.column("input_ids").to_pylist(),
-        inputs.column("document").to_pylist(),
+        TokenRows(inputs.column("input_ids")),
+        inputs.column("document").to_numpy(),
         len(test),
         is_multi_label(model.config),
         evaluate.batch_size,

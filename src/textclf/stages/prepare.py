@@ -17,17 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 
-from textclf.class_weights import class_weights
 from textclf.data import PREPARED_DIR, RAW_DIR, SCHEMA_FILE
-from textclf.examples import Examples, write_examples, write_selected
+from textclf.examples import Examples, write_examples, write_splits
 from textclf.files import atomic_path, redact, write_json
 from textclf.formats import Table, read_chunks, stored_name, with_columns
 from textclf.labels import find_classes
 from textclf.outputs import DATA_REPORT
-from textclf.params import DataParams, Params, PrepareParams, load_params
-from textclf.splits import cap_mask, validation_mask
+from textclf.params import DataParams, load_params
 from textclf.stages import run
 
 
@@ -57,59 +54,6 @@ def main() -> None:
             report = write_splits(examples, params, classes, output)
         write_json(output / SCHEMA_FILE.name, schema_of(data, classes))
     write_json(DATA_REPORT, report)
-
-
-def write_splits(
-    examples: dict[str, Examples], params: Params, classes: list[str], output: Path
-) -> dict:
-    """Write train, validation and test to `output`; return the data report: rows per split
-    and class, what was dropped, train/test overlap and the class weights of the train rows."""
-    masks = split_masks(examples, params.prepare)
-    write_selected(examples["test"], {output / "test.parquet": masks["test"][1]})
-    test_texts = pq.read_table(output / "test.parquet", columns=["text"]).column("text")
-    overlap = 0
-    for source in ("train", "validation"):
-        outputs = {
-            output / f"{split}.parquet": mask
-            for split, (origin, mask) in masks.items()
-            if origin == source
-        }
-        if outputs:
-            found = write_selected(examples[source], outputs, test_texts.combine_chunks())
-            overlap += found.get(output / "train.parquet", 0)
-    counts = {split: examples[origin].counts(mask) for split, (origin, mask) in masks.items()}
-    rows = {split: int(mask.sum()) for split, (_, mask) in masks.items()}
-    multi_label = examples["train"].multi_label
-    weights = class_weights(params.train.class_weights, counts["train"], rows["train"], multi_label)
-    return {
-        "rows": rows,
-        "rows_per_class": {
-            split: {classes[label]: int(count) for label, count in enumerate(found) if count}
-            for split, found in counts.items()
-        },
-        "dropped": {f"{split}_empty_text": found.empty_text for split, found in examples.items()},
-        "train_test_overlap": overlap,
-        "class_weights": dict(zip(classes, weights.tolist(), strict=True)),  # as train applies
-    }
-
-
-def split_masks(examples: dict[str, Examples], prepare: PrepareParams) -> dict[str, tuple]:
-    """Each split's source file and which of its rows the split takes: the held-out share of
-    the train file unless a validation file is given, then the row caps."""
-    seed, train_file = prepare.seed, examples["train"]
-    if "validation" in examples:
-        train = np.ones(train_file.rows, dtype=bool)
-        validation = ("validation", np.ones(examples["validation"].rows, dtype=bool))
-    else:
-        labels = None if train_file.multi_label else train_file.labels
-        held_out = validation_mask(labels, train_file.rows, prepare.validation_size, seed)
-        train, validation = ~held_out, ("train", held_out)
-    test = np.ones(examples["test"].rows, dtype=bool)
-    return {
-        "train": ("train", cap_mask(train, prepare.max_train_rows, seed)),
-        "validation": (validation[0], cap_mask(validation[1], prepare.max_validation_rows, seed)),
-        "test": ("test", cap_mask(test, prepare.max_test_rows, seed)),
-    }
 
 
 def schema_of(data: DataParams, classes: list[str]) -> dict:
