@@ -32,7 +32,11 @@ def test_prepare_streams_the_notebooks_split(tmp_path, news_csvs, tiny_bert):
         assert written["label"] == [labels[i] for i in sorted(expected)]
 
 
-def test_tokenize_shards_are_the_same_bytes_for_any_num_proc(tmp_path, news_csvs, tiny_bert):
+def test_tokenize_shards_are_the_same_bytes_for_any_num_proc_and_train_maps_them(
+    tmp_path, news_csvs, tiny_bert, monkeypatch
+):
+    from textclf.data import load_dataset, read_tokenized
+
     overrides = fixture_params(news_csvs, tiny_bert)
     overrides["tokenize"].update(num_proc=1, shard_rows=100)
     project = make_project(tmp_path / "repo", overrides)
@@ -53,21 +57,14 @@ def test_tokenize_shards_are_the_same_bytes_for_any_num_proc(tmp_path, news_csvs
     run(["python", "-m", "textclf.stages.tokenize"], project)  # ... and does not change it
     assert digests(project / "data/tokenized") == one_process
 
-
-def test_train_reads_tokenized_shards_memory_mapped(tmp_path, news_csvs, tiny_bert, monkeypatch):
-    from textclf.data import load_dataset, read_tokenized
-
-    overrides = fixture_params(news_csvs, tiny_bert)
-    overrides["tokenize"]["shard_rows"] = 150
-    project = make_project(tmp_path / "repo", overrides)
-    repro(project, "tokenize")
+    # the train stage's view: every shard, memory-mapped from a copy outside the repository
     monkeypatch.chdir(project)
     dataset = load_dataset("train")
     assert isinstance(dataset.data, datasets.table.MemoryMappedTable)
-    assert all(project not in p.parents for f in dataset.cache_files for p in [Path(f["filename"])])
+    assert all(project not in Path(f["filename"]).parents for f in dataset.cache_files)
     whole = pq.read_table(project / "data/tokenized/train")
-    assert dataset.num_rows == whole.num_rows > 150
-    assert dataset[200]["input_ids"] == whole.column("input_ids")[200].as_py()
+    assert dataset.num_rows == whole.num_rows == 432
+    assert dataset[350]["input_ids"] == whole.column("input_ids")[350].as_py()
     assert read_tokenized("train", ["document"], max_rows=170).num_rows == 170
 
 

@@ -115,10 +115,18 @@ def write_parquet(table: pd.DataFrame | pa.Table, path: str | Path) -> None:
         pq.write_table(table, temporary, compression="zstd")
 
 
+def parquet_batches(
+    path: Path, columns: list[str] | None = None, batch_size: int = 65_536
+) -> Iterator[pa.RecordBatch]:
+    """A Parquet file's rows, `batch_size` at a time, in bounded memory (pyarrow's default
+    pre-buffering would hold most of a large file)."""
+    return pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size, columns=columns)
+
+
 def batches_with_rows(path: Path) -> Iterator[tuple[pa.RecordBatch, slice]]:
     """A Parquet file's rows in batches, each with its rows' positions in the file."""
     start = 0
-    for batch in pq.ParquetFile(path).iter_batches():
+    for batch in parquet_batches(path):
         yield batch, slice(start, start + batch.num_rows)
         start += batch.num_rows
 
@@ -148,7 +156,7 @@ def read_tokenized(split: str, columns: list[str], max_rows: int | None = None) 
     test split and samples; training reads the memory-mapped `load_dataset`."""
     tables, rows = [], 0
     for path in tokenized_files(split):
-        for batch in pq.ParquetFile(path).iter_batches(columns=columns):
+        for batch in parquet_batches(path, columns):
             tables.append(pa.Table.from_batches([batch]))
             rows += batch.num_rows
             if max_rows is not None and rows >= max_rows:
@@ -181,7 +189,7 @@ def load_dataset(split: str) -> datasets.Dataset:
     schema = pq.read_schema(files[0]).remove_metadata()
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, schema) as stream:
         for file in files:
-            for batch in pq.ParquetFile(file).iter_batches():
+            for batch in parquet_batches(file):
                 stream.write_batch(batch)
     return datasets.Dataset.from_file(str(path), in_memory=False)
 
@@ -190,7 +198,7 @@ def label_counts_of(path: Path, n_classes: int) -> tuple[np.ndarray, int]:
     """Rows per class (multi-label: rows carrying each label) of a prepared split, and its
     rows, read a batch at a time."""
     counts, rows = np.zeros(n_classes, dtype=np.int64), 0
-    for batch in pq.ParquetFile(path).iter_batches(columns=["label"]):
+    for batch in parquet_batches(path, ["label"]):
         labels = batch.column("label")
         values = labels.to_numpy() if pa.types.is_integer(labels.type) else labels.to_pylist()
         counts += label_counts(values, n_classes)

@@ -255,7 +255,8 @@ def _jsonl_table(records: list[dict], positions: list[int], name: str) -> Table:
 
 def _parquet_chunks(path: Path, name: str, chunk_rows: int) -> Iterator[Table]:
     try:
-        batches = pq.ParquetFile(path).iter_batches(batch_size=chunk_rows)
+        # without pre-buffering: it would hold most of a large file in memory
+        batches = pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=chunk_rows)
         start = 1
         for batch in batches:
             frame = pd.DataFrame(

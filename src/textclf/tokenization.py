@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
 from textclf.class_weights import label_matrix
+from textclf.data import parquet_batches
 from textclf.truncation import encode_texts
 
 BATCH_ROWS = 10_000  # prepared rows per task: the unit of work and of sorting validation rows
@@ -80,7 +81,7 @@ def encode_batch(
 def prepared_batches(path: Path) -> Iterator[tuple[list[str], list, int]]:
     """The texts and labels of a prepared split, `BATCH_ROWS` at a time, with the first row."""
     first_row = 0
-    for batch in pq.ParquetFile(path).iter_batches(BATCH_ROWS, columns=["text", "label"]):
+    for batch in parquet_batches(path, ["text", "label"], BATCH_ROWS):
         yield batch.column("text").to_pylist(), batch.column("label").to_pylist(), first_row
         first_row += batch.num_rows
 
