@@ -192,7 +192,7 @@ def render(args, results: list[dict]) -> str:
         f"`python bench/scale.py {' '.join(sys.argv[1:])}`",
         "",
         f"CPU: {cpu_model()}, {os.cpu_count()} cores, fp32; tokenize.num_proc {args.num_proc}; "
-        f"model {Path(args.model).name}, {args.max_length} tokens; train {args.train_steps} steps "
+        f"model {args.model_label}, {args.max_length} tokens; train {args.train_steps} steps "
         f"of 24; validation and test capped at 2,000 rows; baseline.max_train_rows "
         f"{args.baseline_rows:,}.",
         "",
@@ -262,6 +262,7 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=ROOT / "bench/RESULTS.md")
     args = parser.parse_args()
     args.model = args.model or minilm_dir()
+    args.model_label = "all-MiniLM-L6-v2" if args.model == minilm_dir() else args.model
     args.work.mkdir(parents=True, exist_ok=True)
     pools = seed_pools(args.seed_data)
     print(f"CPU: {cpu_model()} ({os.cpu_count()} cores), fp32, tokenize.num_proc {args.num_proc}")
