@@ -32,7 +32,7 @@ def test_prepare_streams_the_notebooks_split(tmp_path, news_csvs, tiny_bert):
         assert written["label"] == [labels[i] for i in sorted(expected)]
 
 
-def test_tokenize_shards_are_the_same_bytes_for_any_num_proc_and_train_maps_them(
+def test_tokenize_shards_are_the_same_bytes_for_any_num_proc_and_train_reads_them_mapped(
     tmp_path, news_csvs, tiny_bert, monkeypatch
 ):
     from textclf.data import load_dataset, read_tokenized
@@ -66,6 +66,17 @@ def test_tokenize_shards_are_the_same_bytes_for_any_num_proc_and_train_maps_them
     assert dataset.num_rows == whole.num_rows == 432
     assert dataset[350]["input_ids"] == whole.column("input_ids")[350].as_py()
     assert read_tokenized("train", ["document"], max_rows=170).num_rows == 170
+    # the copy is gone when the process ends
+    script = "from textclf.data import load_dataset; print(load_dataset('train').cache_files)"
+    printed = run(["python", "-c", script], project).stdout
+    copy = Path(printed.split("'filename': '")[1].split("'")[0])
+    assert copy.name == "train.arrow" and not copy.parent.exists()
+
+    # and the train stage trains from those shards, for train.max_steps steps
+    overrides["train"]["max_steps"] = 3
+    update_params(project, overrides)
+    output = run(["python", "-m", "textclf.stages.train"], project).stdout
+    assert "rank 0/1: 3 steps" in output
 
 
 def test_baseline_max_train_rows_is_a_stated_seeded_subset(tmp_path, news_csvs, tiny_bert):
