@@ -325,7 +325,9 @@ def test_data_stages_are_byte_deterministic(project):
 def test_baseline_has_evaluate_keys_and_beats_chance(project):
     baseline = json.loads((project / "metrics/baseline/test.json").read_text())
     transformer = json.loads((project / "metrics/transformer/test.json").read_text())
-    assert set(baseline) == set(transformer)
+    # the baseline also says how many train rows it fitted (baseline.max_train_rows)
+    assert set(baseline) == set(transformer) | {"train_rows", "train_rows_available"}
+    assert baseline["train_rows"] == baseline["train_rows_available"] == 432
     per_class = [
         pd.read_csv(project / f"metrics/{model}/per_class.csv")
         for model in ("baseline", "transformer")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from pathlib import Path
 
 import datasets
@@ -88,3 +89,13 @@ def test_baseline_max_train_rows_is_a_stated_seeded_subset(tmp_path, news_csvs, 
     assert metrics["train_rows"] == 100
     assert metrics["train_rows_available"] == 432
     assert metrics["accuracy"] > 0.5  # still learns the topic words (chance: 0.25)
+
+
+def test_num_proc_null_is_one_process_per_core_and_batch():
+    from textclf.tokenization import BATCH_ROWS, process_count
+
+    cores = os.cpu_count() or 1
+    assert process_count(None, 480) == 1  # one batch: no process to start
+    assert process_count(None, 100 * BATCH_ROWS) == cores
+    assert process_count(None, 2 * BATCH_ROWS + 1) == min(cores, 3)
+    assert process_count(3, 10) == 3  # a number is taken as it is

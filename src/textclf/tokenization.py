@@ -9,6 +9,7 @@ per worker are in flight, so memory does not grow with the split.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 from collections import deque
@@ -145,6 +146,14 @@ class ShardWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def process_count(num_proc: int | None, rows: int) -> int:
+    """`tokenize.num_proc`, or for null one process per core but at most one per batch:
+    starting a process (seconds) costs more than tokenizing a small split."""
+    if num_proc:
+        return num_proc
+    return max(1, min(os.cpu_count() or 1, math.ceil(rows / BATCH_ROWS)))
 
 
 def worker_pool(processes: int, tokenizer_dir: Path, settings: dict) -> Executor | None:

@@ -14,14 +14,15 @@ the train stage ships both with the checkpoint.
 from __future__ import annotations
 
 import dataclasses
-import os
+
+import pyarrow.parquet as pq
 
 from textclf.data import PREPARED_DIR, SPLITS, TOKENIZED_DIR, TRUNCATION_FILE, read_schema
 from textclf.files import atomic_path, write_json
 from textclf.model import load_tokenizer, model_max_length
 from textclf.params import ParamsError, load_params
 from textclf.stages import run
-from textclf.tokenization import tokenize_split, worker_pool
+from textclf.tokenization import process_count, tokenize_split, worker_pool
 
 TRUNCATION_KEYS = ("truncation", "chunk_overlap")  # what predict needs to cut texts alike
 
@@ -38,7 +39,9 @@ def main() -> None:
     tokenizer.model_max_length = max_length
     schema = read_schema()
     settings = dataclasses.asdict(params.tokenize)
-    processes = params.tokenize.num_proc or os.cpu_count() or 1
+    sources = {split: PREPARED_DIR / f"{split}.parquet" for split in SPLITS}
+    rows = sum(pq.ParquetFile(path).metadata.num_rows for path in sources.values())
+    processes = process_count(params.tokenize.num_proc, rows)
     worker_settings = {
         **{key: settings[key] for key in TRUNCATION_KEYS},
         "n_classes": len(schema["classes"]) if schema.get("multi_label") else 0,
@@ -47,8 +50,7 @@ def main() -> None:
         tokenizer.save_pretrained(output / "tokenizer")
         executor = worker_pool(processes, output / "tokenizer", worker_settings)
         try:
-            for split in SPLITS:
-                source = PREPARED_DIR / f"{split}.parquet"
+            for split, source in sources.items():
                 tokenize_split(
                     source, output / split, executor, params.tokenize.shard_rows, processes
                 )
