@@ -168,3 +168,9 @@ def test_a_json_lines_key_seen_only_in_a_later_chunk_is_a_column(tmp_path):
     ]
     with pytest.raises(DataError, match=r"news.jsonl: no column 'body' \(the file has: text, lab"):
         list(with_columns(read_chunks(path, "news.jsonl", "auto", True, None, 2), ["body"]))
+    # a label is needed on every row: a chunk without the key fails at once
+    chunks = with_columns(read_chunks(path, "news.jsonl", "auto", True, None, 2), ["tag"], ["tag"])
+    with pytest.raises(
+        DataError, match=r"^news.jsonl: no column 'tag' \(the file has: text, label\)"
+    ):
+        next(chunks)

@@ -12,7 +12,7 @@ import gzip
 import json
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,16 +134,18 @@ def read_chunks(
         raise DataError(f"{name}: no rows")
 
 
-def with_columns(chunks: Iterable[Table], columns: list[str]) -> Iterator[Table]:
+def with_columns(
+    chunks: Iterable[Table], columns: list[str], required: Sequence[str] = ()
+) -> Iterator[Table]:
     """`chunks`, each with every one of `columns`. CSV, TSV and Parquet files have fixed
     columns: a missing one fails at the first chunk. A JSON Lines object may leave a key out:
-    the chunk gets it as None, and only a key that no row of the file has is an error."""
+    the chunk gets it as None, and only a key that no row of the file has is an error, except
+    for the `required` keys (a label), which every chunk must have."""
     seen: dict[str, None] = {}
     name = ""
     for chunk in chunks:
         name = chunk.name
-        if not chunk.json_lines:
-            chunk.require(columns)
+        chunk.require(list(required) if chunk.json_lines else columns)
         seen.update(dict.fromkeys(chunk.frame.columns))
         for column in columns:
             if column not in chunk.frame.columns:

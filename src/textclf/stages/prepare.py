@@ -34,11 +34,11 @@ def main() -> None:
     sources = {"train": data.train_url, "test": data.test_url}
     if data.validation_url:
         sources["validation"] = data.validation_url
-    columns = [*data.text_columns, data.label_column]
+    columns, required = [*data.text_columns, data.label_column], [data.label_column]
     separator = data.label_separator if data.multi_label else None
     with atomic_path(PREPARED_DIR, directory=True) as output:
         classes = data.classes or find_classes(
-            with_columns(read_split("train", sources["train"], data), columns),
+            with_columns(read_split("train", sources["train"], data), columns, required),
             data.label_column,
             separator,
         )
@@ -46,7 +46,7 @@ def main() -> None:
             examples: dict[str, Examples] = {}
             known = None  # the train split's class ids, once train is read (it is first)
             for split, source in sources.items():
-                chunks = with_columns(read_split(split, source, data), columns)
+                chunks = with_columns(read_split(split, source, data), columns, required)
                 path = Path(scratch) / f"{split}.parquet"
                 examples[split] = write_examples(chunks, path, data, classes, known)
                 if split == "train":
