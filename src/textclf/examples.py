@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from textclf.class_weights import class_weights, label_matrix
+from textclf.class_weights import class_weights, label_counts, label_matrix
 from textclf.data import batches_with_rows, to_examples
 from textclf.formats import Table
 from textclf.labels import check_known, label_ids, label_sets
@@ -45,7 +45,7 @@ class Examples:
         labels = self.labels if mask is None else self.labels[mask]
         if self.multi_label:
             return labels.sum(axis=0, dtype=np.int64)
-        return np.bincount(labels, minlength=self.n_classes)
+        return label_counts(labels, self.n_classes)
 
 
 def example_schema(multi_label: bool) -> pa.Schema:
@@ -102,25 +102,27 @@ def labels_of(table: Table, data: DataParams, classes: list[str]) -> list:
 
 
 def write_selected(
-    examples: Examples, outputs: dict[Path, np.ndarray], overlap_with: pa.Array | None = None
-) -> dict[Path, int]:
-    """Write the rows of `examples` that each mask selects to its Parquet file, in file order;
-    return, per file, how many of its rows have a text in `overlap_with`."""
+    examples: Examples,
+    outputs: dict[Path, np.ndarray],
+    overlap: tuple[Path, pa.Array] | None = None,
+) -> int:
+    """Write the rows of `examples` that each mask selects to its Parquet file, in file order.
+    `overlap`: an output and texts; returns how many of that output's rows have one of them."""
     schema = example_schema(examples.multi_label)
     writers = {path: pq.ParquetWriter(path, schema, compression="zstd") for path in outputs}
-    overlap = dict.fromkeys(outputs, 0)
+    overlapping = 0
     try:
         for batch, rows in batches_with_rows(examples.path):
             for path, mask in outputs.items():
                 selected = pa.Table.from_batches([batch]).filter(pa.array(mask[rows]))
                 writers[path].write_table(selected)
-                if overlap_with is not None:
-                    found = pc.is_in(selected.column("text"), value_set=overlap_with)
-                    overlap[path] += pc.sum(found).as_py() or 0
+                if overlap is not None and path == overlap[0]:
+                    found = pc.is_in(selected.column("text"), value_set=overlap[1])
+                    overlapping += pc.sum(found).as_py() or 0
     finally:
         for writer in writers.values():
             writer.close()
-    return overlap
+    return overlapping
 
 
 def write_splits(
@@ -131,6 +133,7 @@ def write_splits(
     masks = split_masks(examples, params.prepare)
     write_selected(examples["test"], {output / "test.parquet": masks["test"][1]})
     test_texts = pq.read_table(output / "test.parquet", columns=["text"]).column("text")
+    train_and_test = (output / "train.parquet", test_texts.combine_chunks())
     overlap = 0
     for source in ("train", "validation"):
         outputs = {
@@ -139,8 +142,7 @@ def write_splits(
             if origin == source
         }
         if outputs:
-            found = write_selected(examples[source], outputs, test_texts.combine_chunks())
-            overlap += found.get(output / "train.parquet", 0)
+            overlap += write_selected(examples[source], outputs, train_and_test)
     counts = {split: examples[origin].counts(mask) for split, (origin, mask) in masks.items()}
     rows = {split: int(mask.sum()) for split, (_, mask) in masks.items()}
     multi_label = examples["train"].multi_label
