@@ -18,10 +18,18 @@ from sklearn.model_selection import train_test_split
 
 
 def test_prepare_streams_the_notebooks_split(tmp_path, news_csvs, tiny_bert):
-    project = make_project(tmp_path / "repo", fixture_params(news_csvs, tiny_bert))
-    repro(project, "prepare")
     with news_csvs["train"].open(newline="", encoding="utf-8") as file:
         rows = list(csv.reader(file))
+    # a test file that repeats 20 train rows: metrics/data.json counts those in the train split
+    with news_csvs["test"].open(newline="", encoding="utf-8") as file:
+        test_rows = list(csv.reader(file)) + rows[:20]
+    test_csv = tmp_path / "test.csv"
+    with test_csv.open("w", newline="", encoding="utf-8") as file:
+        csv.writer(file, quoting=csv.QUOTE_ALL).writerows(test_rows)
+    overrides = fixture_params(news_csvs, tiny_bert)
+    overrides["data"]["test_url"] = str(test_csv)
+    project = make_project(tmp_path / "repo", overrides)
+    repro(project, "prepare")
     texts = [f"{title} {description}".replace("\\", " ") for _, title, description in rows]
     labels = [int(label) - 1 for label, _, _ in rows]
     train, validation = train_test_split(
@@ -31,6 +39,11 @@ def test_prepare_streams_the_notebooks_split(tmp_path, news_csvs, tiny_bert):
         written = pq.read_table(project / f"data/prepared/{split}.parquet").to_pydict()
         assert written["text"] == [texts[i] for i in sorted(expected)]
         assert written["label"] == [labels[i] for i in sorted(expected)]
+    test_texts = {f"{t} {d}".replace("\\", " ") for _, t, d in test_rows}
+    in_test = sum(texts[i] in test_texts for i in train)
+    assert in_test >= 10  # most of the 20 repeated rows are train rows, not validation rows
+    report = json.loads((project / "metrics/data.json").read_text())
+    assert report["train_test_overlap"] == in_test
 
 
 def test_tokenize_shards_are_the_same_bytes_for_any_num_proc_and_train_reads_them_mapped(
