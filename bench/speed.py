@@ -1,5 +1,5 @@
 """Training and prediction speed: the notebook's configuration against this repository's code,
-side by side in one process, on the same model, rows and machine.
+side by side on the same model, rows and machine, each side of each round in a fresh process.
 
     python bench/speed.py --data ../shared/data/ag_news_mini --train-rows 1000 --repeats 2
 
@@ -17,6 +17,7 @@ medians of per-round ratios. Figures go to stdout and to bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -34,6 +35,7 @@ import torch
 from transformers import AutoTokenizer, TrainingArguments, set_seed
 
 from textclf.data import cap_rows, split_validation, to_examples
+from textclf.dropout import use_cpu_dropout
 from textclf.formats import read_table
 from textclf.labels import label_ids
 from textclf.model import (
@@ -47,6 +49,7 @@ from textclf.params import TrainParams
 from textclf.training import make_trainer, training_arguments
 
 CLASSES = ["World", "Sports", "Business", "Sci/Tech"]
+FIGURES = "figures: "  # the line a side's process prints its figures on
 
 
 def cpu_model() -> str:
@@ -140,7 +143,9 @@ def train_and_predict(
                 params, scratch, save_strategy="no", report_to="none", disable_tqdm=True
             )
         sampling = "random" if side == "notebook" else "bucketed"
-        trainer = make_trainer(model, tokenizer, args, train, validation, sampling=sampling)
+        trainer = make_trainer(
+            model, tokenizer, args, train, validation, sampling=sampling, cpu_dropout=side == "repo"
+        )
         with PeakMemory() as memory:
             metrics = trainer.train().metrics
         labels = np.array(test["label"])
@@ -199,9 +204,10 @@ def bare_step_ceiling(
     model_name: str, dtype: torch.dtype | None, batch: int = 32, tokens: int = 50, steps: int = 8
 ) -> float:
     """Samples/s of forward+backward+AdamW on fixed batches with no padding and no data work,
-    in fp32 (dtype None) or under autocast to `dtype`."""
+    in fp32 (dtype None) or under autocast to `dtype`, with the repository's dropout."""
     set_seed(0)
     model = load_model_for_training(model_name, CLASSES).train()
+    use_cpu_dropout(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5, weight_decay=0.01)
     ids = torch.randint(1000, 2000, (batch, tokens))
     labels = torch.randint(0, len(CLASSES), (batch,))
@@ -260,43 +266,34 @@ def main() -> None:
         help="the repo side's precision (auto: bf16 where native; fp32 for a like-for-like row)",
     )
     parser.add_argument("--results", default=Path(__file__).parent / "RESULTS.md", type=Path)
+    # internal: one side of one round, run in a fresh process by the command above
+    parser.add_argument("--side", choices=["notebook", "repo"], help=argparse.SUPPRESS)
+    parser.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     model_name = args.model or minilm_dir()
     tokenizer = AutoTokenizer.from_pretrained(model_name)
-
-    examples = read_ag_news(args.data / "train.csv")
-    train, validation = split_validation(examples, 0.1, seed=1122)
-    test = read_ag_news(args.data / "test.csv")
-    splits = {
-        "train": cap_rows(train, args.train_rows, 1122),
-        "validation": cap_rows(validation, max(args.train_rows // 9, 1), 1122),  # 90/10
-        "test": cap_rows(test, args.test_rows, 1122),
-    }
-    lengths = [len(ids) for ids in tokenizer(splits["train"]["text"].tolist())["input_ids"]]
-    # the 99.5th percentile, rounded up to a multiple of 8, truncates almost nothing
-    repo_max_length = min(int(np.ceil(np.percentile(lengths, 99.5) / 8) * 8), 512)
-    notebook_max_length = min(tokenizer.model_max_length, 512)
+    splits, repo_max_length, notebook_max_length = bench_splits(args, tokenizer)
+    repo_dtype = autocast_dtype(args.precision, inference_device())
+    if args.side:
+        length = notebook_max_length if args.side == "notebook" else repo_max_length
+        seed = args.seed + args.round
+        figures = train_and_predict(
+            args.side, model_name, tokenizer, splits, length, seed, args.int8, args.precision
+        )
+        if args.side == "repo":
+            figures["ceiling"] = bare_step_ceiling(model_name, None)
+            figures["ceiling_repo"] = bare_step_ceiling(model_name, repo_dtype)
+        print(FIGURES + json.dumps(figures), flush=True)
+        return
 
     sides = ["notebook", "repo"]
-    repo_dtype = autocast_dtype(args.precision, inference_device())
     rounds = []
     for round_index in range(args.repeats):
-        figures = {}
+        figures = {side: side_in_fresh_process(side, round_index) for side in sides}
+        for ceiling in ("ceiling", "ceiling_repo"):
+            figures[ceiling] = figures["repo"].pop(ceiling)
         for side in sides:
-            length = notebook_max_length if side == "notebook" else repo_max_length
-            figures[side] = train_and_predict(
-                side,
-                model_name,
-                tokenizer,
-                splits,
-                length,
-                args.seed + round_index,
-                args.int8,
-                args.precision,
-            )
             print(f"round {round_index + 1} {side}: {figures[side]}", flush=True)
-        figures["ceiling"] = bare_step_ceiling(model_name, None)
-        figures["ceiling_repo"] = bare_step_ceiling(model_name, repo_dtype)
         print(
             f"round {round_index + 1} ceilings: fp32 {figures['ceiling']:.1f}, "
             f"repo precision {figures['ceiling_repo']:.1f}",
@@ -314,6 +311,34 @@ def main() -> None:
     )
     print(text)
     args.results.write_text(text, encoding="utf-8")
+
+
+def bench_splits(args: argparse.Namespace, tokenizer) -> tuple[dict, int, int]:
+    """The train/validation/test rows (the notebook's 90/10 split, capped), the repo side's
+    max length (the 99.5th percentile of the train rows' token lengths) and the notebook's."""
+    examples = read_ag_news(args.data / "train.csv")
+    train, validation = split_validation(examples, 0.1, seed=1122)
+    test = read_ag_news(args.data / "test.csv")
+    splits = {
+        "train": cap_rows(train, args.train_rows, 1122),
+        "validation": cap_rows(validation, max(args.train_rows // 9, 1), 1122),  # 90/10
+        "test": cap_rows(test, args.test_rows, 1122),
+    }
+    lengths = [len(ids) for ids in tokenizer(splits["train"]["text"].tolist())["input_ids"]]
+    # the 99.5th percentile, rounded up to a multiple of 8, truncates almost nothing
+    repo_max_length = min(int(np.ceil(np.percentile(lengths, 99.5) / 8) * 8), 512)
+    return splits, repo_max_length, min(tokenizer.model_max_length, 512)
+
+
+def side_in_fresh_process(side: str, round_index: int) -> dict:
+    """The figures of one side of one round, measured in a new Python process: each side pays
+    its own start-up, and process-wide settings of one side cannot reach the other."""
+    command = [sys.executable, __file__, *sys.argv[1:], "--side", side, "--round", str(round_index)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    lines = [line for line in result.stdout.splitlines() if line.startswith(FIGURES)]
+    if result.returncode != 0 or not lines:
+        sys.exit(f"error: the {side} side of round {round_index + 1} failed:\n{result.stderr}")
+    return json.loads(lines[-1].removeprefix(FIGURES))
 
 
 def summarize(rounds: list[dict], sides: list[str], peak: float, flops_per_token: float) -> dict:

@@ -24,6 +24,7 @@ from transformers import (
     TrainingArguments,
 )
 
+from textclf.dropout import use_cpu_dropout
 from textclf.errors import UserError
 from textclf.model import autocast_dtype, inference_device, is_multi_label
 from textclf.multilabel import multilabel_scores
@@ -115,11 +116,15 @@ def make_trainer(
     class_weights: np.ndarray | None = None,
     threshold: float = 0.5,
     early_stopping_patience: int | None = None,
+    cpu_dropout: bool = True,
 ) -> Trainer:
     """A Trainer for `args`; `sampling="bucketed"` draws batches from a `BucketedSampler`
     (the other samplings are set in `args.train_sampling_strategy`). `class_weights` weigh the
-    loss per class; a multi-label model (`problem_type`) is scored at `threshold`."""
+    loss per class; a multi-label model (`problem_type`) is scored at `threshold`.
+    Training on CPU, `cpu_dropout` draws dropout masks with `textclf.dropout` (False: torch's)."""
     multi_label = is_multi_label(model.config)
+    if cpu_dropout and args.device.type == "cpu":
+        use_cpu_dropout(model)
     callbacks = [LogLastStep(), *(callbacks or [])]
     if early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience))
