@@ -20,7 +20,7 @@ from transformers import AttentionInterface, AttentionMaskInterface, PreTrainedM
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.masking_utils import sdpa_mask
 
-# the attention implementation (transformers' registry name) that uses `dropout` below
+# the attention implementation (transformers' registry name) whose dropout uses `keep_mask`
 ATTENTION = "sdpa_cpu_dropout"
 MASK_LEVELS = 2**16
 LOW_CHUNKS = slice(0, 3) if sys.byteorder == "little" else slice(1, 4)
