@@ -17,7 +17,7 @@ import torch
 from speed import CLASSES, cpu_model, minilm_dir
 from transformers import set_seed
 
-from textclf.model import cpu_has_amx, load_model_for_training
+from textclf.train.model import cpu_has_amx, load_model_for_training
 
 
 def step_rate(model, optimizer, ids, labels, steps: int) -> float:

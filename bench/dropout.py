@@ -18,8 +18,8 @@ from adamw import step_rate
 from speed import CLASSES, cpu_model, minilm_dir
 from transformers import set_seed
 
-from textclf.dropout import use_cpu_dropout
-from textclf.model import cpu_has_amx, load_model_for_training
+from textclf.train.dropout import use_cpu_dropout
+from textclf.train.model import cpu_has_amx, load_model_for_training
 
 
 def side(model_name: str, name: str) -> tuple[torch.nn.Module, torch.optim.Optimizer]:

@@ -39,9 +39,9 @@ from transformers import (
     set_seed,
 )
 
-from textclf.model import autocast_dtype, inference_device, predict_proba
-from textclf.params import TrainParams
-from textclf.training import make_trainer, training_arguments
+from textclf.config.train_params import TrainParams
+from textclf.train.model import autocast_dtype, inference_device, predict_proba
+from textclf.train.training import make_trainer, training_arguments
 
 # dense bf16 tensor-core peaks from the vendor's data sheets (SXM parts)
 DATASHEET_BF16_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12}

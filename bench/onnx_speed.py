@@ -30,9 +30,9 @@ import numpy as np
 import torch
 from speed import cpu_model, read_ag_news
 
-from textclf.model import cpu_has_amx, load_classifier
-from textclf.onnx_export import export_onnx, quantize_int8
-from textclf.runtime import load
+from textclf.ship.onnx_export import export_onnx, quantize_int8
+from textclf.ship.runtime import load
+from textclf.train.model import cpu_has_amx, load_classifier
 
 
 def timed_probabilities(classifier, texts, precision: str = "fp32") -> tuple[float, np.ndarray]:

@@ -35,19 +35,20 @@ import psutil
 import torch
 from transformers import AutoTokenizer, TrainingArguments, set_seed
 
-from textclf.data import cap_rows, split_validation, to_examples
-from textclf.dropout import use_cpu_dropout
-from textclf.formats import read_table
-from textclf.labels import label_ids
-from textclf.model import (
+from textclf.config.train_params import TrainParams
+from textclf.data.formats import read_table
+from textclf.data.labels import label_ids
+from textclf.data.tables import cap_rows, split_validation
+from textclf.data.text import to_examples
+from textclf.train.dropout import use_cpu_dropout
+from textclf.train.model import (
     autocast_dtype,
     cpu_has_amx,
     inference_device,
     load_model_for_training,
     predict_proba,
 )
-from textclf.params import TrainParams
-from textclf.training import make_trainer, training_arguments
+from textclf.train.training import make_trainer, training_arguments
 
 CLASSES = ["World", "Sports", "Business", "Sci/Tech"]
 FIGURES = "figures: "  # the line a side's process prints its figures on

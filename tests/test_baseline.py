@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 from fixtures import CLASSES, TOPIC_WORDS, news_rows
 
-from textclf.data import join_text
-from textclf.params import BaselineParams
+from textclf.config.report_params import BaselineParams
+from textclf.data.text import join_text
 from textclf.stages.baseline import MeanWordVectors, build_model
 
 

@@ -8,8 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from textclf.comparison import IncomparableError, compare, read_predictions, render, verdict
-from textclf.errors import UserError
+from textclf.config.errors import UserError
+from textclf.evaluate.comparison import (
+    IncomparableError,
+    compare,
+    read_predictions,
+    render,
+    verdict,
+)
 
 CLASSES = ["World", "Sports"]
 

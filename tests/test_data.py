@@ -9,9 +9,11 @@ import pytest
 from fixtures import CLASSES, news_rows, write_news_csv
 from sklearn.model_selection import train_test_split
 
-from textclf.data import DataError, cap_rows, split_validation, to_examples, write_parquet
-from textclf.formats import detect_format, read_chunks, read_table, stored_name, with_columns
-from textclf.labels import label_ids
+from textclf.data.formats import detect_format, read_chunks, read_table, stored_name, with_columns
+from textclf.data.labels import label_ids
+from textclf.data.table import DataError
+from textclf.data.tables import cap_rows, split_validation, write_parquet
+from textclf.data.text import to_examples
 
 AG_COLUMNS = ["label", "title", "description"]
 

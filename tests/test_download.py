@@ -5,7 +5,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from conftest import stage_error
 
-from textclf.files import FetchError, atomic_path, fetch
+from textclf.config.files import FetchError, atomic_path, fetch
 
 
 def test_fetch_copies_local_paths_and_file_urls(tmp_path):

@@ -10,9 +10,9 @@ from torch import nn
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-from textclf.dropout import ATTENTION, CpuDropout, attend, attention, dropout, keep_mask
-from textclf.params import TrainParams
-from textclf.training import make_trainer, training_arguments
+from textclf.config.train_params import TrainParams
+from textclf.train.dropout import ATTENTION, CpuDropout, attend, attention, dropout, keep_mask
+from textclf.train.training import make_trainer, training_arguments
 
 COUNT = 1_000_000
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import brier_score_loss
 
-from textclf.calibration import calibration_metrics, reliability_table
-from textclf.mistakes import confident_mistakes, costly_confusions
+from textclf.evaluate.calibration import calibration_metrics, reliability_table
+from textclf.evaluate.mistakes import confident_mistakes, costly_confusions
 
 CLASSES = ["a", "b", "c"]
 

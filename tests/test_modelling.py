@@ -19,8 +19,8 @@ from sklearn.metrics import log_loss
 from test_serve import call
 from transformers import AutoTokenizer, pipeline
 
-from textclf.model import load_classifier, predict_proba
 from textclf.predict import main as predict
+from textclf.train.model import load_classifier, predict_proba
 
 
 def read_json(path: Path) -> dict:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, hamming_loss
 
-from textclf.multilabel import multilabel_intervals, multilabel_scores
-from textclf.statistics import SEED, resampled_rows
+from textclf.evaluate.multilabel import multilabel_intervals, multilabel_scores
+from textclf.evaluate.statistics import SEED, resampled_rows
 
 RNG = np.random.default_rng(0)
 TRUTH = RNG.random((300, 4)) < 0.3

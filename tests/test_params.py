@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from textclf.params import ParamsError, load_params, parse_params
+from textclf.config.errors import ParamsError
+from textclf.config.params import load_params, parse_params
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = {"data": {"train_url": "a.csv", "test_url": "b.csv", "classes": ["x", "y"]}}

@@ -11,8 +11,8 @@ import pytest
 from fixtures import CLASSES
 from transformers import AutoTokenizer, pipeline
 
-from textclf.model import load_model_for_training
 from textclf.predict import classify, main
+from textclf.train.model import load_model_for_training
 
 TEXTS = [
     "Shares profit market",

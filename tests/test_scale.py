@@ -49,7 +49,7 @@ def test_prepare_streams_the_notebooks_split(tmp_path, news_csvs, tiny_bert):
 def test_tokenize_shards_are_the_same_bytes_for_any_num_proc_and_train_reads_them_mapped(
     tmp_path, news_csvs, tiny_bert, monkeypatch
 ):
-    from textclf.data import load_dataset, read_tokenized
+    from textclf.data.tokenized import load_dataset, read_tokenized
 
     overrides = fixture_params(news_csvs, tiny_bert)
     overrides["tokenize"].update(num_proc=1, shard_rows=100)
@@ -105,7 +105,7 @@ def test_baseline_max_train_rows_is_a_stated_seeded_subset(tmp_path, news_csvs, 
 
 
 def test_num_proc_null_is_one_process_per_core_and_batch():
-    from textclf.tokenization import BATCH_ROWS, process_count
+    from textclf.data.tokenization import BATCH_ROWS, process_count
 
     cores = os.cpu_count() or 1
     assert process_count(None, 480) == 1  # one batch: no process to start

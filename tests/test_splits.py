@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
 
-from textclf.formats import DataError
-from textclf.splits import cap_mask, validation_mask
+from textclf.data.splits import cap_mask, validation_mask
+from textclf.data.table import DataError
 
 
 @pytest.mark.parametrize(

@@ -122,8 +122,8 @@ def test_tokenize_rejects_bad_model_names(prepared_project, monkeypatch, name, e
 
 
 def test_pickled_weights_are_refused(prepared_project, monkeypatch, tiny_bert):
-    from textclf.model import load_model_for_training
-    from textclf.params import ParamsError
+    from textclf.config.errors import ParamsError
+    from textclf.train.model import load_model_for_training
 
     folder = prepared_project / "pickled-model"
     config = BertConfig(
@@ -251,8 +251,8 @@ def test_temporaries_of_killed_stages_are_removed_by_the_next_run(raw_project, m
 def test_model_directory_without_weights_is_one_line(prepared_project, tiny_bert, monkeypatch):
     folder = prepared_project / "no-weights"
     shutil.copytree(tiny_bert, folder, ignore=shutil.ignore_patterns("*.safetensors"))
-    from textclf.model import CheckpointError, load_classifier, load_model_for_training
-    from textclf.params import ParamsError
+    from textclf.config.errors import ParamsError
+    from textclf.train.model import CheckpointError, load_classifier, load_model_for_training
 
     with pytest.raises(ParamsError, match="cannot be loaded: .*model.safetensors"):
         load_model_for_training(str(folder), CLASSES)

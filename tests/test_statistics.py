@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from textclf.statistics import SEED, bootstrap_intervals, mcnemar, paired_difference
+from textclf.evaluate.statistics import SEED, bootstrap_intervals, mcnemar, paired_difference
 
 
 def predictions(rows: int, accuracy: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

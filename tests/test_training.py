@@ -6,8 +6,8 @@ import pytest
 from accelerate.data_loader import BatchSamplerShard
 from torch.utils.data import BatchSampler
 
-from textclf.sampling import BucketedSampler
-from textclf.training import TrainingError, summarize
+from textclf.train.sampling import BucketedSampler
+from textclf.train.training import TrainingError, summarize
 
 _rng = random.Random(0)
 LENGTHS = [_rng.randint(5, 200) for _ in range(1000)]

@@ -7,7 +7,7 @@ import pytest
 from fixtures import COMMON_WORDS
 from transformers import AutoTokenizer
 
-from textclf.truncation import average_by_document, encode_texts
+from textclf.data.truncation import average_by_document, encode_texts
 
 WORDS = COMMON_WORDS  # 13 words, one token each in the tiny BERT's vocabulary
 

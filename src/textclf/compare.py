@@ -1,7 +1,8 @@
 """Is B really better than A? Compare two experiments' test predictions.
 
-    python -m textclf.compare main workspace
-    python -m textclf.compare exp-a1,exp-a2,exp-a3 exp-b1,exp-b2,exp-b3   # groups of seeds
+    textclf compare main workspace
+    textclf compare exp-a1,exp-a2,exp-a3 exp-b1,exp-b2,exp-b3   # groups of seeds
+    python -m textclf.compare ...                               (the same)
 
 A and B are what `dvc metrics diff` takes: git commits, branches or tags, DVC experiment names,
 or `workspace` for the working tree; a comma-separated list makes a group of runs (one per
@@ -14,13 +15,13 @@ other classes) or cannot be read.
 
 from __future__ import annotations
 
-import argparse
 import io
 from pathlib import Path
 
-from textclf.comparison import Run, compare, read_predictions, render
-from textclf.errors import UserError
-from textclf.outputs import BASELINE_DIR, TRANSFORMER_DIR
+from textclf.config.arguments import OneLineParser
+from textclf.config.errors import UserError
+from textclf.config.outputs import BASELINE_DIR, TRANSFORMER_DIR
+from textclf.evaluate.comparison import Run, compare, read_predictions, render
 
 WORKSPACE = "workspace"
 MODELS = {"transformer": TRANSFORMER_DIR, "baseline": BASELINE_DIR}
@@ -51,9 +52,9 @@ def read_run(revision: str, path: Path, repo: str) -> Run:
     return revision, read_predictions(io.StringIO(text), revision)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m textclf.compare",
+def main(argv: list[str] | None = None, prog: str = "textclf compare") -> None:
+    parser = OneLineParser(
+        prog=prog,
         description=__doc__.split("\n")[0],
         epilog="A, B: a git revision, a DVC experiment name or `workspace`; "
         "comma-separated for a group of runs.",

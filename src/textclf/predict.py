@@ -1,8 +1,9 @@
 """Classify text with a trained checkpoint.
 
-    python -m textclf.predict "Stocks rally as oil prices fall"
-    python -m textclf.predict --input news.jsonl --output labelled.csv
-    python -m textclf.predict --runtime onnx "Stocks rally as oil prices fall"
+    textclf predict "Stocks rally as oil prices fall"
+    textclf predict --input news.jsonl --output labelled.csv
+    textclf predict --runtime onnx "Stocks rally as oil prices fall"
+    python -m textclf.predict ...        (the same)
 
 File mode reads CSV, TSV, JSON Lines or Parquet shaped like the training data (the checkpoint
 records which columns made the text, and a header-less file's columns), or any such file with
@@ -20,14 +21,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from textclf.data import check_text_values, join_text
-from textclf.errors import UserError
-from textclf.files import atomic_path
-from textclf.formats import DataError, detect_format, read_table
-from textclf.model import MODEL_DIR
-from textclf.params import PRECISIONS
-from textclf.runtime import RUNTIMES, checkpoint_settings
-from textclf.runtime import load as load_runtime
+from textclf.config.arguments import OneLineParser, positive_int
+from textclf.config.checks import PRECISIONS
+from textclf.config.errors import UserError
+from textclf.config.files import atomic_path
+from textclf.data.formats import detect_format, read_table
+from textclf.data.table import DataError
+from textclf.data.text import check_text_values, join_text
+from textclf.ship.runtime import RUNTIMES, checkpoint_settings
+from textclf.ship.runtime import load as load_runtime
+from textclf.train.model import MODEL_DIR
 
 
 class InputError(UserError):
@@ -92,22 +95,10 @@ def read_input(path: str, settings: dict) -> tuple[pd.DataFrame, list[str]]:
     return table.frame, texts.tolist()
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """Usage mistakes end in one `error:` line, like every other error here."""
-
-    def error(self, message: str) -> None:
-        self.exit(2, f"error: {message} (see --help)\n")
-
-
-def positive_int(value: str) -> int:
-    number = int(value) if value.strip().lstrip("+").isdecimal() and value.isascii() else 0
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value!r}")
-    return number
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = OneLineParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+def main(argv: Sequence[str] | None = None, prog: str = "textclf predict") -> None:
+    parser = OneLineParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("texts", nargs="*", help="texts to classify")
     parser.add_argument("--model", default=str(MODEL_DIR), help="checkpoint directory")
     parser.add_argument(

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from textclf.errors import UserError
+from textclf.config.errors import UserError
 
 
 def run(main: Callable[[], None]) -> None:

@@ -15,11 +15,12 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
-from textclf.class_weights import label_matrix
-from textclf.data import PREPARED_DIR, read_prepared, read_schema
-from textclf.metrics import write_test_results
-from textclf.outputs import BASELINE_DIR
-from textclf.params import BaselineParams, load_params
+from textclf.config.outputs import BASELINE_DIR
+from textclf.config.params import load_params
+from textclf.config.report_params import BaselineParams
+from textclf.data.labels import label_matrix
+from textclf.data.tables import PREPARED_DIR, read_prepared, read_schema
+from textclf.evaluate.metrics import write_test_results
 from textclf.stages import run
 
 WORD = re.compile(r"[a-z0-9']+")

@@ -5,9 +5,9 @@ Transformer minus baseline (B - A): accuracy and macro-F1 differences with paire
 
 from __future__ import annotations
 
-from textclf.comparison import compare, read_predictions, render
-from textclf.files import write_json
-from textclf.outputs import BASELINE_DIR, COMPARISON, TRANSFORMER_DIR
+from textclf.config.files import write_json
+from textclf.config.outputs import BASELINE_DIR, COMPARISON, TRANSFORMER_DIR
+from textclf.evaluate.comparison import compare, read_predictions, render
 from textclf.stages import run
 
 NAMES = {"a": "baseline", "b": "transformer"}

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from textclf.data import RAW_DIR
-from textclf.files import fetch
-from textclf.formats import stored_name
-from textclf.params import load_params
+from textclf.config.files import fetch
+from textclf.config.params import load_params
+from textclf.data.formats import stored_name
+from textclf.data.tables import RAW_DIR
 from textclf.stages import run
 
 

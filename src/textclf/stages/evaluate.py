@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from textclf.data import PREPARED_DIR, TokenRows, read_schema, read_tokenized
-from textclf.metrics import write_test_results
-from textclf.model import (
+from textclf.config.outputs import TRANSFORMER_DIR
+from textclf.config.params import load_params
+from textclf.data.tables import PREPARED_DIR, read_schema
+from textclf.data.tokenized import TokenRows, read_tokenized
+from textclf.evaluate.metrics import write_test_results
+from textclf.stages import run
+from textclf.train.model import (
     TRAINED_DIR,
     decision_threshold,
     document_probabilities,
@@ -17,9 +21,6 @@ from textclf.model import (
     load_classifier,
     torch_logits,
 )
-from textclf.outputs import TRANSFORMER_DIR
-from textclf.params import load_params
-from textclf.stages import run
 
 
 def main() -> None:

@@ -5,10 +5,12 @@ than PyTorch on more than 1% of them fails the stage."""
 
 from __future__ import annotations
 
-from textclf.data import read_tokenized
-from textclf.files import atomic_path, write_json
-from textclf.model import TRAINED_DIR, decision_threshold, is_multi_label, load_classifier
-from textclf.onnx_export import (
+from textclf.config.files import atomic_path, write_json
+from textclf.config.outputs import EXPORT_METRICS
+from textclf.config.params import load_params
+from textclf.data.tokenization import BATCH_ROWS
+from textclf.data.tokenized import read_tokenized
+from textclf.ship.onnx_export import (
     MIN_AGREEMENT,
     ONNX_DIR,
     ExportError,
@@ -17,10 +19,8 @@ from textclf.onnx_export import (
     parity,
     quantize_int8,
 )
-from textclf.outputs import EXPORT_METRICS
-from textclf.params import load_params
 from textclf.stages import run
-from textclf.tokenization import BATCH_ROWS
+from textclf.train.model import TRAINED_DIR, decision_threshold, is_multi_label, load_classifier
 
 
 def main() -> None:

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import shutil
 
-from textclf.card import model_card
-from textclf.data import read_schema
-from textclf.files import atomic_path, read_json
-from textclf.model import MODEL_DIR, TRAINED_DIR
-from textclf.onnx_export import ONNX_DIR
-from textclf.outputs import COMPARISON, DATA_REPORT, EXPORT_METRICS, TRANSFORMER_DIR
-from textclf.params import load_params
+from textclf.config.files import atomic_path, read_json
+from textclf.config.outputs import COMPARISON, DATA_REPORT, EXPORT_METRICS, TRANSFORMER_DIR
+from textclf.config.params import load_params
+from textclf.data.tables import read_schema
+from textclf.ship.card import model_card
+from textclf.ship.onnx_export import ONNX_DIR
 from textclf.stages import run
+from textclf.train.model import MODEL_DIR, TRAINED_DIR
 
 
 def main() -> None:

@@ -18,14 +18,17 @@ from pathlib import Path
 
 import numpy as np
 
-from textclf.data import PREPARED_DIR, RAW_DIR, SCHEMA_FILE
-from textclf.examples import Examples, write_examples, write_splits
-from textclf.files import atomic_path, redact, write_json
-from textclf.formats import Table, read_chunks, stored_name, with_columns
-from textclf.labels import find_classes
-from textclf.outputs import DATA_REPORT
-from textclf.params import DataParams, load_params
+from textclf.config.data_params import DataParams
+from textclf.config.files import atomic_path, redact, write_json
+from textclf.config.outputs import DATA_REPORT
+from textclf.config.params import load_params
+from textclf.data.examples import Examples, write_examples, write_splits
+from textclf.data.formats import read_chunks, stored_name, with_columns
+from textclf.data.labels import find_classes
+from textclf.data.table import Table
+from textclf.data.tables import PREPARED_DIR, RAW_DIR, SCHEMA_FILE
 from textclf.stages import run
+from textclf.train.class_weights import class_weights
 
 
 def main() -> None:
@@ -51,8 +54,12 @@ def main() -> None:
                 examples[split] = write_examples(chunks, path, data, classes, known)
                 if split == "train":
                     known = set(np.flatnonzero(examples["train"].counts()).tolist())
-            report = write_splits(examples, params, classes, output)
+            report, train_counts = write_splits(examples, params, classes, output)
         write_json(output / SCHEMA_FILE.name, schema_of(data, classes))
+    weights = class_weights(
+        params.train.class_weights, train_counts, report["rows"]["train"], data.multi_label
+    )
+    report["class_weights"] = dict(zip(classes, weights.tolist(), strict=True))  # as train applies
     write_json(DATA_REPORT, report)
 
 

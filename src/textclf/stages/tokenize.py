@@ -17,12 +17,13 @@ import dataclasses
 
 import pyarrow.parquet as pq
 
-from textclf.data import PREPARED_DIR, SPLITS, TOKENIZED_DIR, TRUNCATION_FILE, read_schema
-from textclf.files import atomic_path, write_json
-from textclf.model import load_tokenizer, model_max_length
-from textclf.params import ParamsError, load_params
+from textclf.config.errors import ParamsError
+from textclf.config.files import atomic_path, write_json
+from textclf.config.params import load_params
+from textclf.data.tables import PREPARED_DIR, SPLITS, TOKENIZED_DIR, TRUNCATION_FILE, read_schema
+from textclf.data.tokenization import process_count, tokenize_split, worker_pool
 from textclf.stages import run
-from textclf.tokenization import process_count, tokenize_split, worker_pool
+from textclf.train.model import load_tokenizer, model_max_length
 
 TRUNCATION_KEYS = ("truncation", "chunk_overlap")  # what predict needs to cut texts alike
 

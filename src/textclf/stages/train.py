@@ -18,27 +18,28 @@ from pathlib import Path
 
 from transformers import AutoTokenizer, set_seed
 
-from textclf.checkpoints import CHECKPOINT_DIR, discard, fingerprint, resumable_checkpoint
-from textclf.class_weights import class_weights
-from textclf.data import (
+from textclf.config.errors import ParamsError
+from textclf.config.files import atomic_path, write_json
+from textclf.config.outputs import TRAIN_METRICS, TRAINING_CURVES
+from textclf.config.params import Params, load_params
+from textclf.config.train_params import BEST_METRICS
+from textclf.data.tables import (
     PREPARED_DIR,
     SCHEMA_FILE,
-    TEXT_SETTINGS,
     TOKENIZER_DIR,
     label_counts_of,
-    load_dataset,
     read_schema,
     read_truncation,
-    tokenized_files,
 )
-from textclf.files import atomic_path, write_json
-from textclf.model import TRAINED_DIR, load_model_for_training
-from textclf.outputs import TRAIN_METRICS, TRAINING_CURVES
-from textclf.params import BEST_METRICS, Params, ParamsError, load_params
-from textclf.plots import save_training_curves
+from textclf.data.text import TEXT_SETTINGS
+from textclf.data.tokenized import load_dataset, tokenized_files
+from textclf.evaluate.plots import save_training_curves
 from textclf.stages import run
-from textclf.tracking import tracker_callbacks
-from textclf.training import (
+from textclf.train.checkpoints import CHECKPOINT_DIR, discard, fingerprint, resumable_checkpoint
+from textclf.train.class_weights import class_weights
+from textclf.train.model import TRAINED_DIR, load_model_for_training
+from textclf.train.tracking import tracker_callbacks
+from textclf.train.training import (
     is_main_process,
     make_trainer,
     summarize,

@@ -13,7 +13,7 @@ import re
 import shutil
 from pathlib import Path
 
-from textclf.files import write_json
+from textclf.config.files import write_json
 
 CHECKPOINT_DIR = Path("models/checkpoints")
 FINGERPRINT_FILE = "fingerprint.json"

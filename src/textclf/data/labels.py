@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from textclf.formats import DataError, Table
+from textclf.data.table import DataError, Table
 
 INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")  # ASCII digits only: int() also takes '٣'
 
@@ -165,3 +165,26 @@ def _name(value: object, table: Table, row: int) -> str:
             f"{table.where(row)}: label {value!r} is neither an integer nor a class name"
         )
     return value
+
+
+def label_matrix(labels: Sequence, n_classes: int) -> np.ndarray:
+    """Rows x classes indicators: from class ids, or from lists of ids (multi-label)."""
+    matrix = np.zeros((len(labels), n_classes), dtype=np.float32)
+    if _is_class_ids(labels):
+        matrix[np.arange(len(labels)), labels] = 1
+        return matrix
+    for row, label in enumerate(labels):
+        matrix[row, np.asarray(label, dtype=np.int64)] = 1
+    return matrix
+
+
+def label_counts(labels: Sequence, n_classes: int) -> np.ndarray:
+    """Rows per class (multi-label: rows carrying each label)."""
+    if _is_class_ids(labels):
+        return np.bincount(labels, minlength=n_classes).astype(np.int64)
+    return label_matrix(labels, n_classes).sum(axis=0, dtype=np.float64).astype(np.int64)
+
+
+def _is_class_ids(labels: Sequence) -> bool:
+    """A numpy array of one class id per row (no per-row loop needed)."""
+    return isinstance(labels, np.ndarray) and labels.ndim == 1 and labels.dtype.kind in "iu"

@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from textclf.errors import UserError
-from textclf.model import batched_logits, torch_logits
-from textclf.runtime import onnx_logits, onnx_session
+from textclf.config.errors import UserError
+from textclf.ship.runtime import onnx_logits, onnx_session
+from textclf.train.model import batched_logits, torch_logits
 
 ONNX_DIR = Path("models/onnx")  # the export stage's output
 MIN_AGREEMENT = 0.99  # an fp32 export predicting other classes than PyTorch is broken

@@ -21,11 +21,11 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from textclf.calibration import calibration_metrics, reliability_table
-from textclf.class_weights import label_matrix
-from textclf.files import atomic_path, write_json, write_text
-from textclf.plots import save_reliability_diagram
-from textclf.statistics import RESAMPLES, SEED, percentile_interval, resampled_rows
+from textclf.config.files import atomic_path, write_json, write_text
+from textclf.data.labels import label_matrix
+from textclf.evaluate.calibration import calibration_metrics, reliability_table
+from textclf.evaluate.plots import save_reliability_diagram
+from textclf.evaluate.statistics import RESAMPLES, SEED, percentile_interval, resampled_rows
 
 
 def multilabel_scores(labels: np.ndarray, predicted: np.ndarray) -> dict[str, float]:

@@ -24,9 +24,9 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
-from textclf.class_weights import label_matrix
-from textclf.data import parquet_batches
-from textclf.truncation import encode_texts
+from textclf.data.labels import label_matrix
+from textclf.data.tables import parquet_batches
+from textclf.data.truncation import encode_texts
 
 BATCH_ROWS = 10_000  # prepared rows per task: the unit of work and of sorting validation rows
 

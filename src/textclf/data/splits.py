@@ -15,7 +15,7 @@ import math
 import numpy as np
 from sklearn.utils.extmath import _approximate_mode
 
-from textclf.formats import DataError
+from textclf.data.table import DataError
 
 
 def validation_mask(

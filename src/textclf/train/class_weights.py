@@ -3,32 +3,7 @@ label of a multi-label task, weighs as much in the loss as the others in total."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
-
-
-def label_matrix(labels: Sequence, n_classes: int) -> np.ndarray:
-    """Rows x classes indicators: from class ids, or from lists of ids (multi-label)."""
-    matrix = np.zeros((len(labels), n_classes), dtype=np.float32)
-    if _is_class_ids(labels):
-        matrix[np.arange(len(labels)), labels] = 1
-        return matrix
-    for row, label in enumerate(labels):
-        matrix[row, np.asarray(label, dtype=np.int64)] = 1
-    return matrix
-
-
-def label_counts(labels: Sequence, n_classes: int) -> np.ndarray:
-    """Rows per class (multi-label: rows carrying each label)."""
-    if _is_class_ids(labels):
-        return np.bincount(labels, minlength=n_classes).astype(np.int64)
-    return label_matrix(labels, n_classes).sum(axis=0, dtype=np.float64).astype(np.int64)
-
-
-def _is_class_ids(labels: Sequence) -> bool:
-    """A numpy array of one class id per row (no per-row loop needed)."""
-    return isinstance(labels, np.ndarray) and labels.ndim == 1 and labels.dtype.kind in "iu"
 
 
 def balanced_weights(counts: np.ndarray, rows: int, multi_label: bool = False) -> np.ndarray:

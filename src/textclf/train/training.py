@@ -24,13 +24,13 @@ from transformers import (
     TrainingArguments,
 )
 
-from textclf.dropout import use_cpu_dropout
-from textclf.errors import UserError
-from textclf.model import autocast_dtype, inference_device, is_multi_label
-from textclf.multilabel import multilabel_scores
-from textclf.params import TrainParams
-from textclf.sampling import BucketedSampler
-from textclf.tracking import LogLastStep
+from textclf.config.errors import UserError
+from textclf.config.train_params import TrainParams
+from textclf.evaluate.multilabel import multilabel_scores
+from textclf.train.dropout import use_cpu_dropout
+from textclf.train.model import autocast_dtype, inference_device, is_multi_label
+from textclf.train.sampling import BucketedSampler
+from textclf.train.tracking import LogLastStep
 
 
 class TrainingError(UserError):

@@ -15,12 +15,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from textclf.class_weights import class_weights, label_counts, label_matrix
-from textclf.data import batches_with_rows, to_examples
-from textclf.formats import Table
-from textclf.labels import check_known, label_ids, label_sets
-from textclf.params import DataParams, Params, PrepareParams
-from textclf.splits import cap_mask, validation_mask
+from textclf.config.data_params import DataParams, PrepareParams
+from textclf.config.params import Params
+from textclf.data.labels import check_known, label_counts, label_ids, label_matrix, label_sets
+from textclf.data.splits import cap_mask, validation_mask
+from textclf.data.table import Table
+from textclf.data.tables import batches_with_rows
+from textclf.data.text import to_examples
 
 
 @dataclass(frozen=True)
@@ -127,9 +128,9 @@ def write_selected(
 
 def write_splits(
     examples: dict[str, Examples], params: Params, classes: list[str], output: Path
-) -> dict:
-    """Write train, validation and test to `output`; return the data report: rows per split
-    and class, what was dropped, train/test overlap and the class weights of the train rows."""
+) -> tuple[dict, np.ndarray]:
+    """Write train, validation and test to `output`; return the data report (rows per split
+    and class, what was dropped, train/test overlap) and the train split's rows per class."""
     masks = split_masks(examples, params.prepare)
     write_selected(examples["test"], {output / "test.parquet": masks["test"][1]})
     test_texts = pq.read_table(output / "test.parquet", columns=["text"]).column("text")
@@ -145,9 +146,7 @@ def write_splits(
             overlap += write_selected(examples[source], outputs, train_and_test)
     counts = {split: examples[origin].counts(mask) for split, (origin, mask) in masks.items()}
     rows = {split: int(mask.sum()) for split, (_, mask) in masks.items()}
-    multi_label = examples["train"].multi_label
-    weights = class_weights(params.train.class_weights, counts["train"], rows["train"], multi_label)
-    return {
+    report = {
         "rows": rows,
         "rows_per_class": {
             split: {classes[label]: int(count) for label, count in enumerate(found) if count}
@@ -155,8 +154,8 @@ def write_splits(
         },
         "dropped": {f"{split}_empty_text": found.empty_text for split, found in examples.items()},
         "train_test_overlap": overlap,
-        "class_weights": dict(zip(classes, weights.tolist(), strict=True)),  # as train applies
     }
+    return report, counts["train"]
 
 
 def split_masks(examples: dict[str, Examples], prepare: PrepareParams) -> dict[str, tuple]:

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
-from textclf.files import atomic_path  # noqa: E402
+from textclf.config.files import atomic_path  # noqa: E402
 
 
 def save_confusion_matrix(

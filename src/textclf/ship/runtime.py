@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
 
-from textclf.files import read_json
-from textclf.model import (
+from textclf.config.files import read_json
+from textclf.data.truncation import encode_texts
+from textclf.train.model import (
     CheckpointError,
     checkpoint_config_settings,
     decision_threshold,
@@ -27,7 +28,6 @@ from textclf.model import (
     require_checkpoint,
     torch_logits,
 )
-from textclf.truncation import encode_texts
 
 RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
 ONNX_FILES = {"onnx": Path("onnx/model.onnx"), "onnx-int8": Path("onnx/model_quantized.onnx")}

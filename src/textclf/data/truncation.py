@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from transformers import PreTrainedTokenizerBase
 
-from textclf.errors import UserError
+from textclf.config.errors import UserError
 
 HEAD_SHARE = 0.25  # of the token budget in head_tail: Sun et al.'s 128 head + 382 tail of 510
 

@@ -15,12 +15,12 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from textclf.calibration import calibration_metrics, reliability_table
-from textclf.files import atomic_path, write_json, write_text
-from textclf.mistakes import confident_mistakes, costly_confusions
-from textclf.multilabel import write_multilabel_results
-from textclf.plots import save_confusion_matrix, save_reliability_diagram
-from textclf.statistics import bootstrap_intervals
+from textclf.config.files import atomic_path, write_json, write_text
+from textclf.evaluate.calibration import calibration_metrics, reliability_table
+from textclf.evaluate.mistakes import confident_mistakes, costly_confusions
+from textclf.evaluate.multilabel import write_multilabel_results
+from textclf.evaluate.plots import save_confusion_matrix, save_reliability_diagram
+from textclf.evaluate.statistics import bootstrap_intervals
 
 
 def write_test_results(

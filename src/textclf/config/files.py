@@ -22,7 +22,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from textclf.errors import UserError
+from textclf.config.errors import UserError
 
 CHUNK_SIZE = 1 << 20
 

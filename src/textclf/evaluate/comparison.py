@@ -13,8 +13,8 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from textclf.errors import UserError
-from textclf.statistics import mcnemar, paired_difference
+from textclf.config.errors import UserError
+from textclf.evaluate.statistics import mcnemar, paired_difference
 
 SIGNIFICANCE = 0.05
 REQUIRED = ("text", "label", "predicted")

@@ -13,8 +13,8 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from textclf.model import HUB_ID
-from textclf.params import Params
+from textclf.config.params import Params
+from textclf.train.model import HUB_ID
 
 INTENDED_USE = """\
 Sorting texts like the training data's into the classes above: same language, same kind of

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode
 
-from textclf.errors import ParamsError
+from textclf.config.errors import ParamsError
 
 # Values are echoed in errors: bounded, so that a YAML alias bomb cannot blow up the message.
 _SHORT = reprlib.Repr()

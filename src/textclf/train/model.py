@@ -19,9 +19,8 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from textclf.errors import UserError
-from textclf.params import ParamsError
-from textclf.truncation import average_by_document
+from textclf.config.errors import ParamsError, UserError
+from textclf.data.truncation import average_by_document
 
 # the train stage's checkpoint, and the folder to ship: that checkpoint with its ONNX export and
 # model card (the package stage), which `predict` and `serve` read by default

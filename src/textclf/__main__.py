@@ -1,0 +1,5 @@
+"""`python -m textclf` is the `textclf` command."""
+
+from textclf.cli import main
+
+main()

@@ -1,0 +1,56 @@
+"""The `textclf` command: one entry point with a subcommand per tool, as `dvc` and `git` have.
+
+    textclf predict "Stocks rally as oil prices fall"
+    textclf serve --model models/model
+    textclf compare main workspace
+    textclf <command> --help
+
+Each subcommand is also a module (`python -m textclf.predict ...`), so scripts written for
+those keep working. A subcommand's module is imported only when it runs: `textclf --help`
+answers at once, without loading PyTorch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+COMMANDS = {
+    "predict": ("textclf.predict", "classify texts or a file with a trained model"),
+    "serve": ("textclf.serve", "serve a model folder over HTTP"),
+    "compare": ("textclf.compare", "is B really better than A? compare two experiments"),
+}
+
+
+def usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = [f"  {name:<{width}}  {summary}" for name, (_, summary) in COMMANDS.items()]
+    return (
+        "usage: textclf <command> [options]   (textclf <command> --help for its options)\n\n"
+        "Fine-tune, compare and ship BERT-family text classifiers (a DVC pipeline).\n\n"
+        "commands:\n" + "\n".join(lines) + "\n"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(usage(), end="")
+        sys.exit(0 if args else 2)
+    if args[0] == "--version":
+        try:
+            print(f"textclf {version('textclf')}")
+        except PackageNotFoundError:
+            print("textclf (not installed)")
+        return
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        sys.exit(f"error: unknown command {name!r} (expected one of: {', '.join(COMMANDS)})")
+    module = importlib.import_module(COMMANDS[name][0])
+    module.main(rest, prog=f"textclf {name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+"""Command-line arguments checked like params: a usage mistake is one `error:` line."""
+
+from __future__ import annotations
+
+import argparse
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes end in one `error:` line, like every other error here."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def positive_int(value: str) -> int:
+    number = int(value) if value.strip().lstrip("+").isdecimal() and value.isascii() else 0
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value!r}")
+    return number

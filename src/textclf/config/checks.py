@@ -1,0 +1,20 @@
+"""Range checks shared by the params sections: one `ParamsError` line naming the key."""
+
+from __future__ import annotations
+
+from textclf.config.errors import ParamsError
+from textclf.config.typed_yaml import short
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def check_positive(key: str, value: float | None, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if value is None or value <= 0:
+        raise ParamsError(f"{key} must be > 0, got {value}")
+
+
+def check_precision(key: str, value: str) -> None:
+    if value not in PRECISIONS:
+        raise ParamsError(f"{key} must be one of {', '.join(PRECISIONS)}, got {short(value)}")

@@ -1,0 +1,54 @@
+"""The `textclf` command: one entry point with a subcommand per tool; the old
+`python -m textclf.<tool>` commands keep working."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COMMAND = str(Path(sys.executable).parent / "textclf")
+TOOLS = ("predict", "serve", "compare")
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(args, capture_output=True, text=True, timeout=120)
+
+
+def test_help_lists_every_subcommand():
+    result = run(COMMAND, "--help")
+    assert result.returncode == 0, result.stderr
+    for tool in TOOLS:
+        assert f"\n  {tool} " in result.stdout
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_each_subcommand_has_its_help_and_its_old_module(tool):
+    new = run(COMMAND, tool, "--help")
+    assert new.returncode == 0, new.stderr
+    assert new.stdout.startswith(f"usage: textclf {tool} ")
+    old = run(sys.executable, "-m", f"textclf.{tool}", "--help")
+    assert old.returncode == 0, old.stderr
+    assert old.stdout.replace("\n", " ").split("options:")[1] == new.stdout.replace(
+        "\n", " "
+    ).split("options:")[1]
+
+
+def test_python_m_textclf_is_the_command():
+    result = run(sys.executable, "-m", "textclf", "--version")
+    assert result.returncode == 0 and result.stdout.startswith("textclf "), result
+
+
+def test_mistakes_are_one_error_line():
+    unknown = run(COMMAND, "trian")
+    assert unknown.returncode != 0
+    assert unknown.stderr.strip() == (
+        "error: unknown command 'trian' (expected one of: predict, serve, compare)"
+    )
+    bad_value = run(COMMAND, "predict", "--batch-size", "-1", "x")
+    assert bad_value.returncode == 2
+    assert bad_value.stderr.strip().startswith("error: argument --batch-size")
+    assert "\n" not in bad_value.stderr.strip()
+    assert run(COMMAND).returncode == 2
