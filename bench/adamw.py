@@ -14,7 +14,7 @@ import statistics
 import time
 
 import torch
-from speed import CLASSES, cpu_model, minilm_dir
+from machine import CLASSES, cpu_model, minilm_dir
 from transformers import set_seed
 
 from textclf.train.model import cpu_has_amx, load_model_for_training

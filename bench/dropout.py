@@ -15,7 +15,7 @@ import statistics
 
 import torch
 from adamw import step_rate
-from speed import CLASSES, cpu_model, minilm_dir
+from machine import CLASSES, cpu_model, minilm_dir
 from transformers import set_seed
 
 from textclf.train.dropout import use_cpu_dropout

@@ -28,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from speed import cpu_model, encode, figure_table, read_ag_news
+from machine import cpu_model, read_ag_news
+from speed_report import figure_table
+from speed_sides import encode
 from transformers import (
     AutoTokenizer,
     BertConfig,

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from speed import cpu_model, read_ag_news
+from machine import cpu_model, read_ag_news
 
 from textclf.ship.onnx_export import export_onnx, quantize_int8
 from textclf.ship.runtime import load

