@@ -31,9 +31,10 @@ def test_each_subcommand_has_its_help_and_its_old_module(tool):
     assert new.stdout.startswith(f"usage: textclf {tool} ")
     old = run(sys.executable, "-m", f"textclf.{tool}", "--help")
     assert old.returncode == 0, old.stderr
-    assert old.stdout.replace("\n", " ").split("options:")[1] == new.stdout.replace(
-        "\n", " "
-    ).split("options:")[1]
+    assert (
+        old.stdout.replace("\n", " ").split("options:")[1]
+        == new.stdout.replace("\n", " ").split("options:")[1]
+    )
 
 
 def test_python_m_textclf_is_the_command():

@@ -431,9 +431,9 @@ def test_compare_refuses_incomparable_runs_in_one_line(project):
     run(["dvc", "exp", "remove", "fewer"], project)  # out of the `dvc exp show` tables below
 
 
-def test_readme_exp_show_command_gives_a_readable_table(project):
-    """The README's `dvc exp show` command: the changed params and headline metrics only."""
-    readme = (ROOT / "README.md").read_text()
+def test_docs_exp_show_command_gives_a_readable_table(project):
+    """The docs' `dvc exp show` command: the changed params and headline metrics only."""
+    readme = (ROOT / "docs/experiments.md").read_text()
     command = re.search(r"^(dvc exp show --only-changed [^\n#]*?)\s*(#|$)", readme, re.M)[1]
     table = run([*shlex.split(command), "--csv"], project).stdout.splitlines()
     columns = table[0].split(",")
@@ -457,7 +457,7 @@ def test_same_data_params_and_seed_give_identical_metrics(project):
     assert repro(project) == set()
 
 
-def test_readme_recovery_recipe_restores_the_last_commit_after_a_failed_repro(project):
+def test_docs_recovery_recipe_restores_the_last_commit_after_a_failed_repro(project):
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "before a failing change", "--allow-empty"], project)
     before = {name: digests(project / name) for name in ("data", "models", "metrics")}
@@ -470,7 +470,7 @@ def test_readme_recovery_recipe_restores_the_last_commit_after_a_failed_repro(pr
     assert "train.learning_rate must be a finite number, got inf" in failed.stderr
     assert run(["git", "status", "--porcelain"], project).stdout != ""
 
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs/troubleshooting.md").read_text()
     recipe = re.search(r"^(git checkout HEAD -- [^\n]*&& dvc checkout[^\n]*)$", readme, re.M)[1]
     for command in recipe.split(" && "):
         run(shlex.split(command), project)
