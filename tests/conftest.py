@@ -12,31 +12,80 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from fixtures import CLASSES, build_tiny_bert, news_rows, write_news_csv
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a clone of the project holds that the pipeline needs (outputs are made by `dvc repro`).
 PROJECT_FILES = ["dvc.yaml", "params.yaml", "src", ".gitignore", ".dvc/config"]
+PIPELINE_STAGES = {
+    "download",
+    "prepare",
+    "tokenize",
+    "train",
+    "evaluate",
+    "baseline",
+    "compare",
+    "export",
+    "package",
+}
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder built by `build` once per test session, however many pytest-xdist workers
+    ask for it (they share the session's base temporary folder); treat it as read-only."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the workers' common folder
+    folder, done = shared / name, shared / f"{name}.done"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    """A copy of a built project (git, DVC cache, outputs) for a test that changes it."""
+    shutil.copytree(source, target, symlinks=True)
+    return target
 
 
 @pytest.fixture(scope="session")
 def news_csvs(tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("news")
-    return {
-        "train": write_news_csv(folder / "train.csv", news_rows(480, seed=0)),
-        "test": write_news_csv(folder / "test.csv", news_rows(120, seed=1)),
-    }
+    def build(folder: Path) -> None:
+        write_news_csv(folder / "train.csv", news_rows(480, seed=0))
+        write_news_csv(folder / "test.csv", news_rows(120, seed=1))
+
+    folder = built_once(tmp_path_factory, "news", build)
+    return {"train": folder / "train.csv", "test": folder / "test.csv"}
 
 
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> Path:
     texts = [f"{title} {description}" for _, title, description in news_rows(480, seed=0)]
-    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), texts)
+    return built_once(tmp_path_factory, "tiny-bert", lambda folder: build_tiny_bert(folder, texts))
+
+
+@pytest.fixture(scope="session")
+def trained_project(tmp_path_factory, news_csvs, tiny_bert) -> Path:
+    """The whole pipeline run once on the fixtures (`dvc repro`, committed): tests that read it
+    share it; tests that change it take a `copy_project` of it."""
+
+    def build(folder: Path) -> None:
+        make_project(folder / "repo", fixture_params(news_csvs, tiny_bert))
+        assert repro(folder / "repo") == PIPELINE_STAGES
+        run(["git", "add", "-A"], folder / "repo")
+        run(["git", "commit", "-qm", "first run"], folder / "repo")
+
+    return built_once(tmp_path_factory, "trained", build) / "repo"
 
 
 def fixture_params(news_csvs: dict[str, Path], model_dir: Path) -> dict:

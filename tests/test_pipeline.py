@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import (
+    PIPELINE_STAGES,
+    copy_project,
     digests,
-    fixture_params,
-    make_project,
     repro,
     run,
     stages_run,
@@ -29,17 +29,7 @@ from textclf.predict import classify as classify_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 SPLITS = ("train", "validation", "test")
-STAGES = {
-    "download",
-    "prepare",
-    "tokenize",
-    "train",
-    "evaluate",
-    "baseline",
-    "compare",
-    "export",
-    "package",
-}
+STAGES = PIPELINE_STAGES
 RESULT_FILES = (
     "test.json",
     "report.txt",
@@ -76,14 +66,9 @@ TRAIN_METRIC_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, news_csvs, tiny_bert) -> Path:
-    folder = make_project(
-        tmp_path_factory.mktemp("pipeline") / "repo", fixture_params(news_csvs, tiny_bert)
-    )
-    assert repro(folder) == STAGES
-    run(["git", "add", "-A"], folder)
-    run(["git", "commit", "-qm", "first run"], folder)
-    return folder
+def project(tmp_path_factory, trained_project) -> Path:
+    """The fully run pipeline, this module's own copy (its tests rerun stages and experiments)."""
+    return copy_project(trained_project, tmp_path_factory.mktemp("pipeline") / "repo")
 
 
 def test_every_declared_output_exists(project):

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    copy_project,
     digests,
-    fixture_params,
-    make_project,
     repro,
     run,
     stages_run,
@@ -35,13 +34,9 @@ VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, news_csvs, tiny_bert) -> Path:
-    folder = make_project(
-        tmp_path_factory.mktemp("owner") / "repo", fixture_params(news_csvs, tiny_bert)
-    )
-    repro(folder)
-    commit(folder, "trained")
-    return folder
+def project(tmp_path_factory, trained_project) -> Path:
+    """The owner's trained and committed project (a copy: the tests push and rerun it)."""
+    return copy_project(trained_project, tmp_path_factory.mktemp("owner") / "repo")
 
 
 def commit(project: Path, message: str) -> None:
