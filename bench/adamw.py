@@ -3,7 +3,7 @@ interleaved in one process, on the same model and fixed batches.
 
     python bench/adamw.py --rounds 5
 
-Measures the lever behind `optim="adamw_torch_fused"` in textclf.training; prints samples/s of
+Measures the lever behind `optim="adamw_torch_fused"` in textclf.train.training; prints samples/s of
 each side per round and the median ratio, with the CPU model and precision.
 """
 

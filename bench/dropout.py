@@ -1,9 +1,9 @@
-"""torch's dropout against textclf.dropout's 16-bit masks on a bare training step (forward,
+"""torch's dropout against textclf.train.dropout's 16-bit masks on a bare training step (forward,
 backward, fused AdamW), interleaved in one process, on the same weights and fixed batches.
 
     python bench/dropout.py --rounds 5
 
-Measures the lever behind `use_cpu_dropout` in textclf.training; prints samples/s of each side
+Measures the lever behind `use_cpu_dropout` in textclf.train.training; prints samples/s of each side
 per round and per batch length, the median ratios, and a side without any dropout (the ceiling
 of what masks can save), with the CPU model and precision.
 """

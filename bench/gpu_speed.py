@@ -9,10 +9,10 @@ bert-base's shape (12 layers, hidden 768) with random weights: speed does not de
 weights, and no hub download is needed. Sides, each timed over --steps optimizer steps after
 --warmup steps (CUDA synchronized at both ends):
   notebook   the notebook's TrainingArguments (fp32, random order, batch 24)
-  repo       textclf.training with `precision: auto` (bf16) and `sampling: bucketed`
+  repo       textclf.train.training with `precision: auto` (bf16) and `sampling: bucketed`
   repo/random  the same with `sampling: random`, to separate the sampler's share
 Prediction is timed on the file's first rows (the notebook's Trainer.predict against
-textclf.model.predict_proba). Projected time of the notebook's run: 2 epochs over --rows,
+textclf.train.model.predict_proba). Projected time of the notebook's run: 2 epochs over --rows,
 plus evaluation of the 10% validation split each epoch and of 7,600 test rows.
 """
 

@@ -4,7 +4,7 @@ the same rows, in one process; and the HTTP service's latency.
     python bench/onnx_speed.py --model models/model --data DIR [--rows 2000 --rounds 3]
 
 DIR holds an AG-News-format test.csv (header-less label,title,description). The checkpoint is
-exported with this repository's export code (textclf.onnx_export) into a scratch folder. Each
+exported with this repository's export code (textclf.ship.onnx_export) into a scratch folder. Each
 round times every runtime once on the same rows (interleaved: the CPU's speed drifts), with
 the same length-sorted batches of 64; ratios are medians of per-round ratios. Then
 `python -m textclf.serve` is started on a free port with ONNX Runtime and timed on 1-text and

@@ -104,6 +104,7 @@ def fixture_params(news_csvs: dict[str, Path], model_dir: Path) -> dict:
             "learning_rate": 5e-3,
             "logging_steps": 10,
             "warmup_ratio": 0.1,
+            "min_steps": 0,  # the epochs as given (tests of train.min_steps set it)
         },
     }
 

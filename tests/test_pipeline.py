@@ -62,6 +62,7 @@ TRAIN_METRIC_KEYS = {
     "train_runtime_s",
     "train_samples_per_second",
     "epochs",
+    "schedule",
 }
 
 

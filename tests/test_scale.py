@@ -81,7 +81,9 @@ def test_tokenize_shards_are_the_same_bytes_for_any_num_proc_and_train_reads_the
     assert dataset[350]["input_ids"] == whole.column("input_ids")[350].as_py()
     assert read_tokenized("train", ["document"], max_rows=170).num_rows == 170
     # the copy is gone when the process ends
-    script = "from textclf.data import load_dataset; print(load_dataset('train').cache_files)"
+    script = (
+        "from textclf.data.tokenized import load_dataset; print(load_dataset('train').cache_files)"
+    )
     printed = run(["python", "-c", script], project).stdout
     copy = Path(printed.split("'filename': '")[1].split("'")[0])
     assert copy.name == "train.arrow" and not copy.parent.exists()

@@ -3,6 +3,7 @@
     textclf predict "Stocks rally as oil prices fall"
     textclf serve --model models/model
     textclf compare main workspace
+    textclf search --trials 12 --apply
     textclf <command> --help
 
 Each subcommand is also a module (`python -m textclf.predict ...`), so scripts written for
@@ -21,6 +22,7 @@ COMMANDS = {
     "predict": ("textclf.predict", "classify texts or a file with a trained model"),
     "serve": ("textclf.serve", "serve a model folder over HTTP"),
     "compare": ("textclf.compare", "is B really better than A? compare two experiments"),
+    "search": ("textclf.search", "search for the recipe that fits your data (Optuna + DVC)"),
 }
 
 

@@ -21,35 +21,15 @@ from pathlib import Path
 from textclf.config.arguments import OneLineParser
 from textclf.config.errors import UserError
 from textclf.config.outputs import BASELINE_DIR, TRANSFORMER_DIR
+from textclf.config.revisions import read_text
 from textclf.evaluate.comparison import Run, compare, read_predictions, render
 
-WORKSPACE = "workspace"
 MODELS = {"transformer": TRANSFORMER_DIR, "baseline": BASELINE_DIR}
 
 
 def read_run(revision: str, path: Path, repo: str) -> Run:
     """The predictions.csv at `path` as of `revision` (`workspace`: the working tree)."""
-    if revision == WORKSPACE:
-        local = Path(repo) / path
-        if not local.is_file():
-            raise UserError(f"{WORKSPACE}: {path} not found (run `dvc repro` or `dvc pull`)")
-        return revision, read_predictions(local, revision)
-    # imported here: DVC takes seconds to import, and `workspace` runs do not need it
-    import dvc.api
-    from dvc.exceptions import DvcException
-    from dvc.repo import Repo
-    from dvc.scm import RevError, resolve_rev
-
-    try:
-        with Repo(repo) as project:
-            commit = resolve_rev(project.scm, revision)  # also DVC experiment names
-        text = dvc.api.read(str(path), repo=repo, rev=commit, encoding="utf-8")
-    except RevError:
-        raise UserError(f"{revision}: no such git revision or DVC experiment") from None
-    except (DvcException, FileNotFoundError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UserError(f"{revision}: {path} cannot be read ({reason})") from None
-    return revision, read_predictions(io.StringIO(text), revision)
+    return revision, read_predictions(io.StringIO(read_text(path, revision, repo)), revision)
 
 
 def main(argv: list[str] | None = None, prog: str = "textclf compare") -> None:

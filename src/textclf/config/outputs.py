@@ -9,6 +9,8 @@ METRICS_DIR = Path("metrics")
 DATA_REPORT = METRICS_DIR / "data.json"
 TRAIN_METRICS = METRICS_DIR / "train.json"
 TRAINING_CURVES = METRICS_DIR / "training_curves.png"
+# the kept model on the validation split, row by row: what `textclf search` compares trials on
+VALIDATION_PREDICTIONS = METRICS_DIR / "validation_predictions.csv"
 # One folder of test results per model, with the same files in each (see write_test_results).
 TRANSFORMER_DIR = METRICS_DIR / "transformer"
 BASELINE_DIR = METRICS_DIR / "baseline"

@@ -13,6 +13,7 @@ from typing import Any
 from textclf.config.data_params import DataParams, PrepareParams
 from textclf.config.errors import ParamsError
 from textclf.config.report_params import BaselineParams, CardParams, EvaluateParams, ExportParams
+from textclf.config.search_params import SearchParams
 from textclf.config.train_params import ModelParams, TokenizeParams, TrainParams
 from textclf.config.typed_yaml import build, load_yaml_as
 
@@ -30,6 +31,7 @@ class Params:
     baseline: BaselineParams = field(default_factory=BaselineParams)
     export: ExportParams = field(default_factory=ExportParams)
     card: CardParams = field(default_factory=CardParams)
+    search: SearchParams = field(default_factory=SearchParams)
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:

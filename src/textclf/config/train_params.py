@@ -65,6 +65,7 @@ class TrainParams:
     best_metric: str = "loss"
     early_stopping_patience: int | None = None
     max_steps: int | None = None
+    min_steps: int | None = 300
 
     def check(self) -> None:
         if not 0 < self.threshold < 1:
@@ -83,6 +84,10 @@ class TrainParams:
         )
         check_positive("train.epochs", self.epochs)
         check_positive("train.max_steps", self.max_steps, allow_none=True)
+        if self.min_steps is not None and self.min_steps < 0:
+            raise ParamsError(
+                f"train.min_steps must be >= 0 (0 or null: off), got {self.min_steps}"
+            )
         check_positive("train.batch_size", self.batch_size)
         check_positive("train.learning_rate", self.learning_rate)
         check_positive("train.logging_steps", self.logging_steps)

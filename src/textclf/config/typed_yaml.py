@@ -21,7 +21,7 @@ from textclf.config.errors import ParamsError
 # Values are echoed in errors: bounded, so that a YAML alias bomb cannot blow up the message.
 _SHORT = reprlib.Repr()
 _SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 2, 6, 4, 60, 60
-_KEY = re.compile(r"\b[a-z_]+(?:\.[A-Za-z_]+)?")
+_KEY = re.compile(r"\b[a-z_]+(?:\.[A-Za-z_0-9]+)*")
 
 
 def load_yaml_as(cls: type, path: Path) -> Any:
@@ -42,22 +42,32 @@ def load_yaml_as(cls: type, path: Path) -> Any:
         return build(cls, raw)
     except ParamsError as error:
         lines = _key_lines(yaml.compose(text))
-        named = [lines[key] for key in _KEY.findall(str(error)) if key in lines]
+        named = [line for key in _KEY.findall(str(error)) if (line := _line_of(key, lines))]
         where = f"{path}:{named[0]}" if named else str(path)
         raise ParamsError(f"{where}: {error}") from None
 
 
-def _key_lines(root: Any) -> dict[str, int]:
-    """1-based line of each `section` and `section.key` mapping key in the composed YAML."""
+def _key_lines(node: Any, prefix: str = "") -> dict[str, int]:
+    """1-based line of each mapping key in the composed YAML, by its dotted path
+    (`section`, `section.key`, `search.space.train.learning_rate.low`, ...)."""
     lines: dict[str, int] = {}
-    if not isinstance(root, MappingNode):
+    if not isinstance(node, MappingNode):
         return lines
-    for section, body in root.value:
-        lines.setdefault(str(section.value), section.start_mark.line + 1)
-        if isinstance(body, MappingNode):
-            for key, _ in body.value:
-                lines.setdefault(f"{section.value}.{key.value}", key.start_mark.line + 1)
+    for key, body in node.value:
+        path = f"{prefix}{key.value}"
+        lines.setdefault(path, key.start_mark.line + 1)
+        for inner, line in _key_lines(body, f"{path}.").items():
+            lines.setdefault(inner, line)
     return lines
+
+
+def _line_of(key: str, lines: dict[str, int]) -> int | None:
+    """The line of `key`, or of the nearest enclosing key the file has."""
+    parts = key.split(".")
+    for end in range(len(parts), 0, -1):
+        if ".".join(parts[:end]) in lines:
+            return lines[".".join(parts[:end])]
+    return None
 
 
 def build(cls: type, raw: Any, prefix: str = "") -> Any:
@@ -98,6 +108,15 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
             return None
         (hint,) = [option for option in options if option is not type(None)]
         origin = typing.get_origin(hint)
+    if origin is dict:
+        _, item = typing.get_args(hint)
+        if not isinstance(value, dict) or not all(isinstance(name, str) for name in value):
+            raise ParamsError(f"{key} must be a mapping of names, got {short(value)}")
+        return {name: _convert(item, element, f"{key}.{name}") for name, element in value.items()}
+    if hint is Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ParamsError(f"{key} must be a finite number, got {value}")
+        return value
     if origin is list:
         (item,) = typing.get_args(hint)
         if not isinstance(value, list):

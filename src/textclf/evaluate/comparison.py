@@ -78,36 +78,55 @@ def is_label_sets(values: set[str], classes: Sequence[str]) -> bool:
     return joined == {""}
 
 
+def known_values(first: pd.DataFrame, frames: Sequence[pd.DataFrame]) -> set[str]:
+    """The values a label or prediction may take: the classes, or, for multi-label runs, the
+    label sets (each set is one category when whole rows are compared)."""
+    classes = classes_of(first)
+    values = {v for frame in frames for column in ("label", "predicted") for v in frame[column]}
+    return values if is_label_sets(values, classes) else set(classes)
+
+
+def class_ids(
+    labels: Sequence[str], predicted: Sequence[Sequence[str]], classes: Sequence[str]
+) -> tuple[np.ndarray, list[np.ndarray], int]:
+    """Labels and each run's predictions as ids of one category list: the classes, then, for
+    multi-label sets, every set seen (a row is right when its whole set is); and how many
+    categories there are."""
+    values = set(labels).union(*map(set, predicted))
+    names = list(classes)
+    if is_label_sets(values, classes):
+        names += sorted(values - set(classes))
+    ids = {name: index for index, name in enumerate(names)}
+    as_ids = [np.array([ids[v] for v in run], dtype=np.int64) for run in predicted]
+    return np.array([ids[v] for v in labels], dtype=np.int64), as_ids, len(names)
+
+
 def compare(group_a: Sequence[Run], group_b: Sequence[Run]) -> dict[str, float]:
     """B minus A: accuracy and macro F1 of each side (means over a group), their differences
     with 95% bounds, and for one run per side McNemar's p-value and the rows only one of them
     gets right."""
     runs = [*group_a, *group_b]
     check_comparable(runs)
-    classes = classes_of(runs[0][1])
-    values = {v for _, frame in runs for column in ("label", "predicted") for v in frame[column]}
-    if is_label_sets(values, classes):
-        # multi-label: a row is right when its whole set is; each set is one category here
-        classes = [*classes, *sorted(values - set(classes))]
-    ids = {name: index for index, name in enumerate(classes)}
-
-    def as_ids(run: Run, column: str) -> np.ndarray:
-        name, frame = run
-        unknown = sorted(set(frame[column]) - set(classes))
-        if unknown:
-            raise UserError(
-                f"{name}: predictions.csv column {column} has {unknown[0]!r}, not one of its "
-                f"classes"
-            )
-        return frame[column].map(ids).to_numpy()
-
-    labels = as_ids(runs[0], "label")
-    side_a = [as_ids(run, "predicted") for run in group_a]
-    side_b = [as_ids(run, "predicted") for run in group_b]
+    first = runs[0][1]
+    known = known_values(first, [frame for _, frame in runs])
+    for name, frame in runs:
+        for column in ("label", "predicted"):
+            unknown = sorted(set(frame[column]) - known)
+            if unknown:
+                raise UserError(
+                    f"{name}: predictions.csv column {column} has {unknown[0]!r}, not one of its "
+                    f"classes"
+                )
+    labels, predicted, classes = class_ids(
+        first["label"].tolist(),
+        [frame["predicted"].tolist() for _, frame in runs],
+        classes_of(first),
+    )
+    side_a, side_b = predicted[: len(group_a)], predicted[len(group_a) :]
     result = {"rows": len(labels)}
     for prefix, side in (("a", side_a), ("b", side_b)):
         result[f"{prefix}_accuracy"] = round(float(np.mean([p == labels for p in side])), 6)
-    result.update(paired_difference(labels, side_a, side_b, len(classes)))
+    result.update(paired_difference(labels, side_a, side_b, classes))
     if len(side_a) == len(side_b) == 1:
         result.update(mcnemar(side_a[0] == labels, side_b[0] == labels))
     return result

@@ -20,6 +20,7 @@ from textclf.evaluate.calibration import calibration_metrics, reliability_table
 from textclf.evaluate.mistakes import confident_mistakes, costly_confusions
 from textclf.evaluate.multilabel import write_multilabel_results
 from textclf.evaluate.plots import save_confusion_matrix, save_reliability_diagram
+from textclf.evaluate.predictions import prediction_table
 from textclf.evaluate.statistics import bootstrap_intervals
 
 
@@ -52,15 +53,7 @@ def write_test_results(
     per_class = pd.DataFrame(
         [{"class": name, **scores} for name, scores in metrics["per_class"].items()]
     )
-    predictions = pd.DataFrame(
-        {
-            "text": list(texts),
-            "label": [classes[i] for i in labels],
-            "predicted": [classes[i] for i in predicted],
-        }
-    )
-    for index, name in enumerate(classes):
-        predictions[f"p_{name}"] = probabilities[:, index].round(6)
+    predictions = prediction_table(texts, labels, probabilities, classes)
     # the folder is one DVC output: written whole under a temporary name, or not at all
     with atomic_path(folder, directory=True) as output:
         # per-class numbers go to per_class.csv and report.txt, not 40 columns of `dvc exp show`

@@ -25,6 +25,7 @@ from textclf.config.files import atomic_path, write_json, write_text
 from textclf.data.labels import label_matrix
 from textclf.evaluate.calibration import calibration_metrics, reliability_table
 from textclf.evaluate.plots import save_reliability_diagram
+from textclf.evaluate.predictions import prediction_table
 from textclf.evaluate.statistics import RESAMPLES, SEED, percentile_interval, resampled_rows
 
 
@@ -82,17 +83,15 @@ def write_multilabel_results(
         "threshold": threshold,
         **calibration_metrics(truth.ravel().astype(int), decisions, reliability),
     }
-
-    def names(matrix: np.ndarray) -> list[str]:
-        return [
-            separator.join(c for c, on in zip(classes, row, strict=True) if on) for row in matrix
-        ]
-
-    predictions = pd.DataFrame(
-        {"text": list(texts), "label": names(truth), "predicted": names(chosen)}
+    predictions = prediction_table(
+        texts,
+        labels,
+        probabilities,
+        classes,
+        multi_label=True,
+        threshold=threshold,
+        separator=separator,
     )
-    for index, name in enumerate(classes):
-        predictions[f"p_{name}"] = probabilities[:, index].round(6)
     # the probability the model gave its decision (yes: p, no: 1 - p), on its wrong decisions
     confidence = np.where(chosen, probabilities, 1 - probabilities)
     wrong_confidence = np.where(chosen != truth, confidence, -1).max(axis=1).round(6)

@@ -1,7 +1,7 @@
 """Stage evaluate: models/trained + the test split -> metrics/transformer/ (test.json with
 accuracy, loss, F1, their bootstrap bounds and calibration; report.txt, per_class.csv,
 predictions.csv, mistakes.csv, calibration.csv, confusion_matrix.png, reliability.png; see
-textclf.metrics for what a multi-label model gets instead)."""
+textclf.evaluate.metrics for what a multi-label model gets instead)."""
 
 from __future__ import annotations
 

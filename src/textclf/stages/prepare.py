@@ -2,7 +2,7 @@
 {train,validation,test}.parquet (text, label id) and schema.json (class names, text columns).
 
 The text is the `data.text_columns` joined with one space; labels are mapped to class ids
-(textclf.labels). The validation split is `data.validation_url` if given, else a stratified
+(textclf.data.labels). The validation split is `data.validation_url` if given, else a stratified
 share of the train file: the rows scikit-learn's `train_test_split` picks, as in the notebook
 (textclf.splits). Rows with empty text are dropped and counted; duplicates are kept, as in the
 notebook. metrics/data.json reports rows per split and class, and what was dropped.

@@ -5,7 +5,7 @@ Each split keeps `label` (multi-label: one 0/1 value per class) and gains the to
 columns, `document` (the prepared row an input comes from: several per row with
 `tokenize.truncation: chunks`) and `length` (for length-grouped batches); validation rows are
 sorted by length within each batch of 10,000, test rows keep their order. `tokenize.num_proc`
-processes tokenize (textclf.tokenization); the shards hold `tokenize.shard_rows` rows and are
+processes tokenize (textclf.data.tokenization); the shards hold `tokenize.shard_rows` rows and are
 the same bytes whatever the number of processes. The tokenizer is saved beside them with
 `model_max_length` set to the length used, and truncation.json says how long texts were cut, so
 the train stage ships both with the checkpoint.

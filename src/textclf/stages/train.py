@@ -6,7 +6,7 @@ With `train.processes` > 1 this command launches itself under torchrun (c10d on 
 after checking params, so the process count never reaches a shell; started by torchrun (several
 machines, see README), it is one worker. Only rank 0 writes. Checkpoints every
 `train.save_steps` steps go to models/checkpoints/; a run killed mid-way resumes from the
-newest one on the next `dvc repro` (see textclf.checkpoints)."""
+newest one on the next `dvc repro` (see textclf.train.checkpoints)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ import os
 import sys
 from pathlib import Path
 
+import pandas as pd
 from transformers import AutoTokenizer, set_seed
 
 from textclf.config.errors import ParamsError
 from textclf.config.files import atomic_path, write_json
-from textclf.config.outputs import TRAIN_METRICS, TRAINING_CURVES
+from textclf.config.outputs import TRAIN_METRICS, TRAINING_CURVES, VALIDATION_PREDICTIONS
 from textclf.config.params import Params, load_params
-from textclf.config.train_params import BEST_METRICS
+from textclf.config.train_params import BEST_METRICS, TrainParams
 from textclf.data.tables import (
     PREPARED_DIR,
     SCHEMA_FILE,
@@ -32,12 +33,19 @@ from textclf.data.tables import (
     read_truncation,
 )
 from textclf.data.text import TEXT_SETTINGS
-from textclf.data.tokenized import load_dataset, tokenized_files
+from textclf.data.tokenized import TokenRows, load_dataset, read_tokenized, tokenized_files
 from textclf.evaluate.plots import save_training_curves
+from textclf.evaluate.predictions import prediction_table
 from textclf.stages import run
 from textclf.train.checkpoints import CHECKPOINT_DIR, discard, fingerprint, resumable_checkpoint
 from textclf.train.class_weights import class_weights
-from textclf.train.model import TRAINED_DIR, load_model_for_training
+from textclf.train.model import (
+    TRAINED_DIR,
+    document_probabilities,
+    load_model_for_training,
+    torch_logits,
+)
+from textclf.train.schedule import plan, scheduled_params
 from textclf.train.tracking import tracker_callbacks
 from textclf.train.training import (
     is_main_process,
@@ -88,6 +96,9 @@ def train(params: Params) -> None:
     tokenizer = AutoTokenizer.from_pretrained(TOKENIZER_DIR)
     counts, rows = label_counts_of(PREPARED_DIR / "train.parquet", len(classes))
     weights = class_weights(train.class_weights, counts, rows, multi_label)
+    schedule = plan(train, rows, int(os.environ.get("WORLD_SIZE", "1")))
+    if is_main_process():
+        print(f"Training {schedule.epochs:g} epochs, {schedule.steps} steps: {schedule.reason}")
     set_seed(train.seed)  # before the classification head is initialised, not only in Trainer
     model = load_model_for_training(params.model.name, classes, multi_label)
     # what `predict` and `serve` need to treat new text as training did: how the text is built
@@ -100,7 +111,7 @@ def train(params: Params) -> None:
     trainer = make_trainer(
         model,
         tokenizer,
-        training_arguments(train, CHECKPOINT_DIR),
+        training_arguments(scheduled_params(train, schedule), CHECKPOINT_DIR),
         load_dataset("train"),
         load_dataset("validation"),
         tracker_callbacks(train.report_to, is_main_process()),
@@ -116,15 +127,47 @@ def train(params: Params) -> None:
         f"weights {weights_digest(trainer.model)}"
     )
     if trainer.is_world_process_zero():
-        best_step = trainer.state.best_global_step if train.load_best else None
+        kept_best = train.load_best or schedule.added
+        best_step = trainer.state.best_global_step if kept_best else None
         summary = summarize(result.metrics, trainer.state.log_history, best_step)
+        summary["schedule"] = schedule.report(train)
         # model + tokenizer only: Trainer.save_model would add a pickled training_args.bin
         with atomic_path(TRAINED_DIR, directory=True) as checkpoint:
             trainer.model.save_pretrained(checkpoint)
             tokenizer.save_pretrained(checkpoint)
         write_json(TRAIN_METRICS, summary)
         save_training_curves(trainer.state.log_history, TRAINING_CURVES)
+        write_validation_predictions(trainer.model, tokenizer, schema, train)
         discard(CHECKPOINT_DIR)
+
+
+def write_validation_predictions(model, tokenizer, schema: dict, train: TrainParams) -> None:
+    """The kept model's predictions on the validation split (`predictions.csv`'s columns):
+    what recipes are compared on, so that the test split stays held out."""
+    inputs = read_tokenized("validation", ["input_ids", "document"])
+    validation = pd.read_parquet(PREPARED_DIR / "validation.parquet")
+    multi_label = schema.get("multi_label", False)
+    probabilities = document_probabilities(
+        torch_logits(model.eval(), train.precision),
+        tokenizer,
+        TokenRows(inputs.column("input_ids")),
+        inputs.column("document").to_numpy(),
+        len(validation),
+        multi_label,
+        train.batch_size,
+        progress=False,
+    )
+    table = prediction_table(
+        validation["text"],
+        validation["label"].tolist(),
+        probabilities,
+        schema["classes"],
+        multi_label,
+        train.threshold,
+        schema.get("label_separator", "|"),
+    )
+    with atomic_path(VALIDATION_PREDICTIONS) as temporary:
+        table.to_csv(temporary, index=False)
 
 
 def check_best_metric(metric: str, multi_label: bool) -> None:

@@ -121,7 +121,8 @@ def make_trainer(
     """A Trainer for `args`; `sampling="bucketed"` draws batches from a `BucketedSampler`
     (the other samplings are set in `args.train_sampling_strategy`). `class_weights` weigh the
     loss per class; a multi-label model (`problem_type`) is scored at `threshold`.
-    Training on CPU, `cpu_dropout` draws dropout masks with `textclf.dropout` (False: torch's)."""
+    Training on CPU, `cpu_dropout` draws dropout masks with `textclf.train.dropout`
+    (False: torch's)."""
     multi_label = is_multi_label(model.config)
     if cpu_dropout and args.device.type == "cpu":
         use_cpu_dropout(model)

@@ -1,0 +1,40 @@
+"""A project file as of a git revision or DVC experiment, read through DVC (its cache, or the
+default remote), as `dvc metrics diff` and `dvc exp show` see it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textclf.config.errors import UserError
+
+WORKSPACE = "workspace"
+
+
+def read_text(path: str | Path, revision: str, repo: str | Path = ".") -> str:
+    """The text of `path` (repository-relative) as of `revision`: a git commit, branch or tag,
+    a DVC experiment name, or `workspace` for the working tree."""
+    if revision == WORKSPACE:
+        local = Path(repo) / path
+        if not local.is_file():
+            raise UserError(f"{WORKSPACE}: {path} not found (run `dvc repro` or `dvc pull`)")
+        try:
+            return local.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise UserError(f"{WORKSPACE}: {path} cannot be read ({error.reason})") from None
+    # imported here: DVC takes seconds to import, and `workspace` reads do not need it
+    import dvc.api
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+    from dvc.scm import RevError, resolve_rev
+
+    try:
+        with Repo(str(repo)) as project:
+            commit = resolve_rev(project.scm, revision)  # also DVC experiment names
+        return dvc.api.read(str(path), repo=str(repo), rev=commit, encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(f"{revision}: {path} cannot be read ({error.reason})") from None
+    except RevError:
+        raise UserError(f"{revision}: no such git revision or DVC experiment") from None
+    except (DvcException, FileNotFoundError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(f"{revision}: {path} cannot be read ({reason})") from None

@@ -1,0 +1,85 @@
+"""Search for the recipe that fits your data: an Optuna study over `search.space` (params.yaml),
+every trial a DVC experiment through the train stage, the winner chosen on the validation
+split only.
+
+    textclf search                      # search.trials trials (a rerun continues the study)
+    textclf search --trials 12 --seeds 3 --apply
+    python -m textclf.search ...        (the same)
+
+Prints a leaderboard as trials finish and writes it to search/<study>.csv. `--seeds K` reruns
+the best `search.top` configurations with K seeds and picks the best mean. `--apply` puts the
+winner in the workspace and runs the remaining stages (`dvc repro`): the test split is scored
+once, for the winner. Ctrl-C keeps every finished trial.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from textclf.config.arguments import OneLineParser, positive_int
+from textclf.config.errors import UserError
+from textclf.config.outputs import TRANSFORMER_DIR
+from textclf.config.params import PARAMS_FILE, load_params
+from textclf.evaluate.leaderboard import render_board, write_board
+from textclf.train.search import Search
+from textclf.train.trials import dvc_command
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "textclf search") -> None:
+    parser = OneLineParser(prog=prog, description=__doc__.split("\n")[0])
+    parser.add_argument("--trials", type=positive_int, help="trials in the study (search.trials)")
+    parser.add_argument(
+        "--seeds", type=positive_int, default=1, help="seeds per top configuration (default 1)"
+    )
+    parser.add_argument(
+        "--apply", action="store_true", help="put the winner in the workspace and run the rest"
+    )
+    parser.add_argument("--repo", default=".", help="the project's root (default: here)")
+    args = parser.parse_args(argv)
+    repo = Path(args.repo).resolve()
+    try:
+        if not (repo / "dvc.yaml").is_file():
+            raise UserError(f"{repo}: no dvc.yaml here (run from the project's root, or --repo)")
+        params = load_params(repo / PARAMS_FILE)
+        search = Search(repo, params.search, params.train.seed, args.trials or params.search.trials)
+        board_file = repo / "search" / f"{params.search.study}.csv"
+        try:
+            search.run_trials()
+            if args.seeds > 1:
+                search.rerun_seeds(args.seeds)
+        except KeyboardInterrupt:
+            write_board(search.board(), board_file)
+            finished = len(search.board().entries)
+            sys.exit(f"interrupted: the {finished} finished trials are kept ({board_file})")
+        board = search.board()
+        write_board(board, board_file)
+        print(f"\nleaderboard ({board_file}):\n{render_board(board)}")
+        if args.apply:
+            apply_winner(repo, board.winner.experiment if board.winner else None)
+    except UserError as error:
+        raise SystemExit(f"error: {error}") from None
+
+
+def apply_winner(repo: Path, experiment: str | None) -> None:
+    """`dvc exp apply` the winner, then `dvc repro` the stages after train: the test split is
+    scored for this one recipe."""
+    if experiment is None:
+        raise UserError("no finished trial to apply")
+    print(f"\napplying {experiment}: dvc exp apply, then dvc repro", flush=True)
+    for command in (["exp", "apply", experiment], ["repro"]):
+        if subprocess.run([*dvc_command(), *command], cwd=repo).returncode != 0:
+            raise UserError(f"dvc {' '.join(command)} failed (see its output above)")
+    test = json.loads((repo / TRANSFORMER_DIR / "test.json").read_text())
+    print(
+        f"{experiment}: test accuracy {test['accuracy']:.4f} "
+        f"[{test['accuracy_low']:.4f}, {test['accuracy_high']:.4f}]; "
+        "`dvc metrics show` has the rest, `git commit` keeps it"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""The recipe search behind `textclf search`: an Optuna study (TPE, seeded, stored at
+`search.storage` so that a rerun continues it and several machines can share it) proposes
+`search.space` values; each trial is a DVC experiment through the train stage; the winner is
+chosen on the validation split only, optionally on the mean of several seeds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import optuna
+from optuna.trial import TrialState
+
+from textclf.config.search_params import SearchParams
+from textclf.evaluate.leaderboard import COMPLETE, Board, Entry, build_board, render_board
+from textclf.train.search_space import distributions, overrides
+from textclf.train.trials import TrialError, TrialResult, read_trial, run_experiment
+
+LOG_DIR = Path("search/logs")
+COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+
+
+def storage_url(search: SearchParams, repo: Path) -> str:
+    """`search.storage`, a relative SQLite path taken from the project's root."""
+    prefix = "sqlite:///"
+    url = search.storage
+    if url.startswith(prefix) and not url.startswith(prefix + "/"):
+        path = (repo / url[len(prefix) :]).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return prefix + str(path)
+    return url
+
+
+def open_study(search: SearchParams, repo: Path) -> optuna.Study:
+    """The study named `search.study`, created on first use and continued after."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(
+        storage=storage_url(search, repo),
+        study_name=search.study,
+        sampler=optuna.samplers.TPESampler(seed=search.seed),
+        direction="minimize" if search.lower_is_better else "maximize",
+        load_if_exists=True,
+    )
+
+
+@dataclass
+class Search:
+    repo: Path
+    search: SearchParams
+    train_seed: int
+    trials: int
+    say: Callable[[str], None] = print
+
+    def __post_init__(self) -> None:
+        self.study = open_study(self.search, self.repo)
+        self.started = time.monotonic()
+        self.ran = 0
+
+    def run_trials(self) -> None:
+        """Trials until the study has `trials` of them (this worker's and others')."""
+        space = distributions(self.search.space)
+        while (done := len(self.study.get_trials(states=COUNTED))) < self.trials:
+            trial = self.study.ask(space)
+            name = f"{self.search.study}-{trial.number}"
+            values = {key: trial.params[key] for key in space}
+            self.say(f"trial {done + 1}/{self.trials}: {name} {format_values(values)}")
+            try:
+                result = self.run_one(name, values)
+            except TrialError as error:
+                self.study.tell(trial, state=TrialState.FAIL)
+                self.say(f"  failed: {error}")
+                continue
+            except BaseException:  # Ctrl-C: the finished trials stay, this one is failed
+                self.study.tell(trial, state=TrialState.FAIL)
+                raise
+            record(trial, result)
+            self.study.tell(trial, result.metrics[self.search.metric])
+            self.ran += 1
+            self.say(self.progress(done + 1, result.seconds))
+
+    def run_one(self, name: str, values: dict, seed: int | None = None) -> TrialResult:
+        arguments = overrides(values)
+        if seed is not None:
+            arguments += ["-S", f"train.seed={seed}"]
+        start = time.monotonic()
+        run_experiment(self.repo, name, arguments, self.repo / LOG_DIR / f"{name}.log")
+        return read_trial(self.repo, name, time.monotonic() - start)
+
+    def progress(self, done: int, seconds: float) -> str:
+        elapsed = time.monotonic() - self.started
+        left = max(self.trials - done, 0) * elapsed / max(self.ran, 1)
+        board = self.board()
+        return f"  {seconds:.0f} s; {elapsed:.0f} s so far, about {left:.0f} s left\n" + indent(
+            render_board(board)
+        )
+
+    def rerun_seeds(self, seeds: int) -> None:
+        """The best `search.top` configurations rerun with `seeds` seeds in all (train.seed,
+        train.seed + 1, ...); each rerun is an experiment named `<trial>-seed<k>`."""
+        for entry in self.board().entries[: self.search.top]:
+            if entry.state != COMPLETE:
+                continue
+            for k in range(1, seeds):
+                name = f"{entry.experiment}-seed{k}"
+                if name in self.study.user_attrs:
+                    continue
+                self.say(f"seed rerun: {name} (train.seed {self.train_seed + k})")
+                result = self.run_one(name, entry.values, seed=self.train_seed + k)
+                self.study.set_user_attr(
+                    name,
+                    {
+                        "of": entry.experiment,
+                        "value": result.metrics[self.search.metric],
+                        "predicted": result.predictions["predicted"].tolist(),
+                        "seconds": result.seconds,
+                    },
+                )
+
+    def board(self) -> Board:
+        """Every trial of the study (any worker's), with its seed reruns."""
+        reruns: dict[str, list[dict]] = {}
+        for attrs in self.study.user_attrs.values():
+            if isinstance(attrs, dict) and "of" in attrs:
+                reruns.setdefault(attrs["of"], []).append(attrs)
+        entries, labels, classes = [], [], []
+        for trial in self.study.get_trials(deepcopy=False):
+            if trial.state == TrialState.RUNNING:
+                continue
+            name = trial.user_attrs.get("experiment", f"{self.search.study}-{trial.number}")
+            if trial.state != TrialState.COMPLETE:
+                entries.append(Entry(name, dict(trial.params), trial.state.name.lower()))
+                continue
+            labels, classes = trial.user_attrs["labels"], trial.user_attrs["classes"]
+            runs = [{"value": trial.value, "predicted": trial.user_attrs["predicted"]}]
+            runs += reruns.get(name, [])
+            entries.append(
+                Entry(
+                    name,
+                    dict(trial.params),
+                    COMPLETE,
+                    [run["value"] for run in runs],
+                    [run["predicted"] for run in runs],
+                    trial.user_attrs.get("seconds", 0.0),
+                )
+            )
+        lower = self.search.lower_is_better
+        return build_board(entries, self.search.metric, lower, labels, classes)
+
+
+def record(trial: optuna.Trial, result: TrialResult) -> None:
+    """What the leaderboard needs of a trial, kept in the study (shared by every worker)."""
+    trial.set_user_attr("experiment", result.name)
+    trial.set_user_attr("seconds", round(result.seconds, 1))
+    trial.set_user_attr("labels", result.predictions["label"].tolist())
+    trial.set_user_attr("predicted", result.predictions["predicted"].tolist())
+    classes = [column[2:] for column in result.predictions.columns if column.startswith("p_")]
+    trial.set_user_attr("classes", classes)
+
+
+def format_values(values: dict) -> str:
+    return ", ".join(
+        f"{key}={value:.3g}" if isinstance(value, float) else f"{key}={value}"
+        for key, value in values.items()
+    )
+
+
+def indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())

@@ -1,0 +1,225 @@
+"""`textclf search`: a real Optuna study whose trials are real DVC experiments on the tiny
+model; the winner is chosen on the validation split only, the study continues across runs and
+machines, Ctrl-C keeps the finished trials, and a bad space is one `error:` line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dvc.api
+import optuna
+import pandas as pd
+import pytest
+from conftest import command_env, copy_project, run, update_params
+from fixtures import news_rows, write_news_csv
+
+COMMAND = [sys.executable, "-m", "textclf.search"]
+SPACE = {
+    "train.learning_rate": {"low": 1e-3, "high": 2e-2, "log": True},
+    "train.epochs": {"choices": [1, 2]},
+}
+
+
+def searchable(project: Path, **search) -> Path:
+    update_params(project, {"search": {"space": SPACE, "top": 2, **search}})
+    run(["git", "commit", "-qam", "search space"], project)
+    return project
+
+
+def search(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return run([*COMMAND, *args], project, check=check)
+
+
+def trial_metrics(project: Path, name: str) -> dict:
+    """An experiment's metrics/train.json, read with DVC's own API."""
+    return json.loads(dvc.api.read("metrics/train.json", repo=str(project), rev=name))
+
+
+def experiments(project: Path) -> set[str]:
+    return set(run(["dvc", "exp", "list", "--name-only"], project).stdout.split())
+
+
+def study(project: Path, name: str = "search") -> optuna.Study:
+    storage = f"sqlite:///{project / 'search/optuna.db'}"
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory, trained_project) -> dict:
+    """3 trials on a project whose test labels are rotated (World -> Sports ...): a recipe
+    that is better on validation is worse on test, so a choice that read the test split
+    would show."""
+    folder = tmp_path_factory.mktemp("search")
+    project = copy_project(trained_project, folder / "repo")
+    rotated = [(label % 4 + 1, title, text) for label, title, text in news_rows(120, seed=1)]
+    test_csv = write_news_csv(folder / "rotated-test.csv", rotated)
+    update_params(project, {"data": {"test_url": str(test_csv)}})
+    run(["dvc", "repro", "tokenize"], project)
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "rotated test labels"], project)
+    searchable(project)
+    output = search(project, "--trials", "3").stdout
+    return {"project": project, "output": output}
+
+
+def test_trials_are_experiments_and_the_winner_is_the_best_on_validation(searched):
+    project, output = searched["project"], searched["output"]
+    names = {f"search-{number}" for number in range(3)}
+    assert names <= experiments(project)
+    for number in range(3):
+        assert f"trial {number + 1}/3: search-{number}" in output
+    assert "s left" in output and "accuracy 95%" in output
+    accuracy = {name: trial_metrics(project, name)["eval_accuracy"] for name in names}
+    board = pd.read_csv(project / "search/search.csv")
+    assert set(board["experiment"]) == names
+    winner = board.loc[board["rank"] == 1, "experiment"].item()
+    assert accuracy[winner] == max(accuracy.values())
+    assert board.loc[board["rank"] == 1, "eval_accuracy"].item() == pytest.approx(accuracy[winner])
+
+
+def test_trials_run_only_through_train(searched):
+    project = searched["project"]
+    for number in range(3):
+        log = (project / f"search/logs/search-{number}.log").read_text()
+        assert "Running stage 'train'" in log
+        for stage in ("evaluate", "baseline", "export", "package"):
+            assert f"Running stage '{stage}'" not in log
+    assert run(["git", "status", "--porcelain", "params.yaml"], project).stdout == ""
+
+
+def test_a_second_invocation_continues_the_study(searched):
+    project = searched["project"]
+    output = search(project, "--trials", "4").stdout
+    assert "trial 4/4: search-3" in output and "trial 1/4" not in output
+    assert len(study(project).trials) == 4
+    assert "search-3" in experiments(project)
+
+
+def test_seeds_rerun_the_top_configurations_and_pick_the_best_mean(searched):
+    project = searched["project"]
+    search(project, "--trials", "4", "--seeds", "2")
+    board = pd.read_csv(project / "search/search.csv")
+    top = board[board["rank"].isin([1, 2])]
+    assert (top["seeds"] == 2).all()
+    for name in top["experiment"]:
+        assert f"{name}-seed1" in experiments(project)
+        runs = [trial_metrics(project, n)["eval_accuracy"] for n in (name, f"{name}-seed1")]
+        assert top.loc[top["experiment"] == name, "eval_accuracy"].item() == pytest.approx(
+            sum(runs) / 2, abs=1e-6
+        )
+    assert top["eval_accuracy"].is_monotonic_decreasing
+
+
+def test_apply_scores_the_winner_on_test_once_and_leaves_a_clean_workspace(searched):
+    project = searched["project"]
+    output = search(project, "--trials", "4", "--seeds", "2", "--apply").stdout
+    board = pd.read_csv(project / "search/search.csv")
+    winner = board.loc[board["rank"] == 1, "experiment"].item()
+    assert f"applying {winner}" in output
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], project).stdout
+    shown = run(["dvc", "metrics", "show", "--json"], project).stdout
+    assert "metrics/transformer/test.json" in shown
+    validation = json.loads((project / "metrics/train.json").read_text())
+    assert validation == trial_metrics(project, winner)
+    test = json.loads((project / "metrics/transformer/test.json").read_text())
+    # the rotated test labels: the validation winner scores far below its validation accuracy
+    assert test["accuracy"] < validation["eval_accuracy"] - 0.3
+
+
+def test_ctrl_c_mid_trial_keeps_the_finished_trials(tmp_path, trained_project):
+    project = searchable(copy_project(trained_project, tmp_path / "repo"))
+    process = subprocess.Popen(
+        [*COMMAND, "--trials", "3"],
+        cwd=project,
+        env=command_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    seen = ""
+    deadline = time.monotonic() + 300
+    while "trial 2/3" not in seen and time.monotonic() < deadline:
+        seen += process.stdout.readline()
+    time.sleep(3)  # inside the second trial's experiment
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode != 0
+    assert stderr.strip().splitlines()[-1].startswith("interrupted: the 1 finished trials are kept")
+    states = [trial.state for trial in study(project).trials]
+    assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL]
+    assert "search-0" in experiments(project)
+    assert run(["git", "status", "--porcelain", "params.yaml", "dvc.lock"], project).stdout == ""
+    # the next run continues: the failed trial does not count
+    output = search(project, "--trials", "2").stdout
+    assert "trial 2/2: search-2" in output
+
+
+def test_two_workers_share_one_sqlite_study(tmp_path, trained_project):
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    workers = [
+        searchable(copy_project(trained_project, tmp_path / name / "repo"), storage=storage)
+        for name in ("a", "b")
+    ]
+    processes = [
+        subprocess.Popen(
+            [*COMMAND, "--trials", "4"], cwd=worker, env=command_env(), stdout=subprocess.PIPE
+        )
+        for worker in workers
+    ]
+    outputs = [process.communicate(timeout=600)[0].decode() for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    shared = optuna.load_study(study_name="search", storage=storage)
+    complete = [t for t in shared.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert 4 <= len(complete) <= 5  # a worker may start one while the other finishes the 4th
+    names = [trial.user_attrs["experiment"] for trial in complete]
+    assert len(set(names)) == len(names)
+    ran = [experiments(worker) & set(names) for worker in workers]
+    assert all(ran) and ran[0].isdisjoint(ran[1]) and ran[0] | ran[1] == set(names)
+
+
+@pytest.mark.parametrize(
+    ("space", "message"),
+    [
+        (
+            {"train.lerning_rate": {"low": 1e-5, "high": 1e-4}},
+            "search.space.train.lerning_rate: not a searchable key",
+        ),
+        ({"train.learning_rate": {"low": 1e-4, "high": 1e-5}}, "empty range"),
+        (
+            {"train.learning_rate": {"low": 0.0, "high": 1e-4, "log": True}},
+            "search.space.train.learning_rate.low must be > 0 on a log scale",
+        ),
+        ({"train.learning_rate": {"low": float("nan"), "high": 1e-4}}, "must be a finite number"),
+        ({"train.batch_size": {"choices": []}}, "choices must list at least one value"),
+        ({"train.batch_size": {"choices": [16, -1]}}, "train.batch_size must be > 0, got -1"),
+        ({"train.processes": {"choices": [1, 2]}}, "not a searchable key"),
+    ],
+)
+def test_a_bad_space_is_one_line_naming_the_params_line(tmp_path, space, message):
+    project = tmp_path / "repo"
+    project.mkdir()
+    (project / "dvc.yaml").write_text("stages: {}\n")
+    lines = [
+        "data: {train_url: a.csv, test_url: b.csv, classes: [x, y]}",
+        "search:",
+        "  trials: 2",
+        "  space:",
+    ]
+    for key, spec in space.items():
+        lines += [f"    {key}:"] + [f"      {name}: {value}" for name, value in spec.items()]
+    text = "\n".join(lines).replace("nan", ".nan") + "\n"
+    (project / "params.yaml").write_text(text)
+    result = search(project, check=False)
+    assert result.returncode == 1 and result.stdout == ""
+    error = result.stderr.strip()
+    assert "\n" not in error and error.startswith("error: ")
+    assert message in error
+    assert error.startswith("error: " + str(project / "params.yaml") + ":")
+    assert not (project / "search").exists()
