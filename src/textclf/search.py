@@ -24,7 +24,7 @@ from textclf.config.arguments import OneLineParser, positive_int
 from textclf.config.errors import UserError
 from textclf.config.outputs import TRANSFORMER_DIR
 from textclf.config.params import PARAMS_FILE, load_params
-from textclf.evaluate.leaderboard import render_board, write_board
+from textclf.evaluate.leaderboard import COMPLETE, render_board, write_board
 from textclf.train.search import Search
 from textclf.train.trials import dvc_command
 
@@ -52,8 +52,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf search") -> Non
             if args.seeds > 1:
                 search.rerun_seeds(args.seeds)
         except KeyboardInterrupt:
-            write_board(search.board(), board_file)
-            finished = len(search.board().entries)
+            board = search.board()
+            write_board(board, board_file)
+            finished = sum(entry.state == COMPLETE for entry in board.entries)
             sys.exit(f"interrupted: the {finished} finished trials are kept ({board_file})")
         board = search.board()
         write_board(board, board_file)
