@@ -5,18 +5,15 @@ machines, Ctrl-C keeps the finished trials, and a bad space is one `error:` line
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import dvc.api
 import optuna
 import pandas as pd
 import pytest
-from conftest import command_env, copy_project, run, update_params
+from conftest import copy_project, run, update_params
 from fixtures import news_rows, write_news_csv
 
 COMMAND = [sys.executable, "-m", "textclf.search"]
@@ -130,58 +127,6 @@ def test_apply_scores_the_winner_on_test_once_and_leaves_a_clean_workspace(searc
     test = json.loads((project / "metrics/transformer/test.json").read_text())
     # the rotated test labels: the validation winner scores far below its validation accuracy
     assert test["accuracy"] < validation["eval_accuracy"] - 0.3
-
-
-def test_ctrl_c_mid_trial_keeps_the_finished_trials(tmp_path, trained_project):
-    project = searchable(copy_project(trained_project, tmp_path / "repo"))
-    process = subprocess.Popen(
-        [*COMMAND, "--trials", "3"],
-        cwd=project,
-        env=command_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    seen = ""
-    deadline = time.monotonic() + 300
-    while "trial 2/3" not in seen and time.monotonic() < deadline:
-        seen += process.stdout.readline()
-    time.sleep(3)  # inside the second trial's experiment
-    os.killpg(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode != 0
-    assert stderr.strip().splitlines()[-1].startswith("interrupted: the 1 finished trials are kept")
-    states = [trial.state for trial in study(project).trials]
-    assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL]
-    assert "search-0" in experiments(project)
-    assert run(["git", "status", "--porcelain", "params.yaml", "dvc.lock"], project).stdout == ""
-    # the next run continues: the failed trial does not count
-    output = search(project, "--trials", "2").stdout
-    assert "trial 2/2: search-2" in output
-
-
-def test_two_workers_share_one_sqlite_study(tmp_path, trained_project):
-    storage = f"sqlite:///{tmp_path / 'shared.db'}"
-    workers = [
-        searchable(copy_project(trained_project, tmp_path / name / "repo"), storage=storage)
-        for name in ("a", "b")
-    ]
-    processes = [
-        subprocess.Popen(
-            [*COMMAND, "--trials", "4"], cwd=worker, env=command_env(), stdout=subprocess.PIPE
-        )
-        for worker in workers
-    ]
-    outputs = [process.communicate(timeout=600)[0].decode() for process in processes]
-    assert [process.returncode for process in processes] == [0, 0], outputs
-    shared = optuna.load_study(study_name="search", storage=storage)
-    complete = [t for t in shared.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    assert 4 <= len(complete) <= 5  # a worker may start one while the other finishes the 4th
-    names = [trial.user_attrs["experiment"] for trial in complete]
-    assert len(set(names)) == len(names)
-    ran = [experiments(worker) & set(names) for worker in workers]
-    assert all(ran) and ran[0].isdisjoint(ran[1]) and ran[0] | ran[1] == set(names)
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,7 @@ from textclf.train.model import (
     load_model_for_training,
     torch_logits,
 )
+from textclf.train.pruning import pruning_callbacks
 from textclf.train.schedule import plan, scheduled_params
 from textclf.train.tracking import tracker_callbacks
 from textclf.train.training import (
@@ -114,7 +115,7 @@ def train(params: Params) -> None:
         training_arguments(scheduled_params(train, schedule), CHECKPOINT_DIR),
         load_dataset("train"),
         load_dataset("validation"),
-        tracker_callbacks(train.report_to, is_main_process()),
+        [*tracker_callbacks(train.report_to, is_main_process()), *pruning_callbacks()],
         sampling=train.sampling,
         class_weights=weights if train.class_weights != "none" else None,
         threshold=train.threshold,

@@ -15,6 +15,7 @@ from optuna.trial import TrialState
 
 from textclf.config.search_params import SearchParams
 from textclf.evaluate.leaderboard import COMPLETE, Board, Entry, build_board, render_board
+from textclf.train.pruning import median_pruner, trial_environment
 from textclf.train.search_space import distributions, overrides
 from textclf.train.trials import TrialError, TrialResult, read_trial, run_experiment
 
@@ -40,6 +41,7 @@ def open_study(search: SearchParams, repo: Path) -> optuna.Study:
         storage=storage_url(search, repo),
         study_name=search.study,
         sampler=optuna.samplers.TPESampler(seed=search.seed),
+        pruner=median_pruner() if search.prune else optuna.pruners.NopPruner(),
         direction="minimize" if search.lower_is_better else "maximize",
         load_if_exists=True,
     )
@@ -67,25 +69,41 @@ class Search:
             values = {key: trial.params[key] for key in space}
             self.say(f"trial {done + 1}/{self.trials}: {name} {format_values(values)}")
             try:
-                result = self.run_one(name, values)
+                # the train stage reports to this trial by its storage id (pruning)
+                result = self.run_one(name, values, trial=trial._trial_id)
             except TrialError as error:
-                self.study.tell(trial, state=TrialState.FAIL)
-                self.say(f"  failed: {error}")
+                (frozen,) = [t for t in self.study.get_trials() if t.number == trial.number]
+                pruned = frozen.user_attrs
+                if "pruned_at_epoch" in pruned:
+                    self.study.tell(trial, state=TrialState.PRUNED)
+                    self.say(f"  pruned after epoch {pruned['pruned_at_epoch']}")
+                else:
+                    self.study.tell(trial, state=TrialState.FAIL)
+                    self.say(f"  failed: {error}")
                 continue
             except BaseException:  # Ctrl-C: the finished trials stay, this one is failed
                 self.study.tell(trial, state=TrialState.FAIL)
                 raise
-            record(trial, result)
+            record(trial, result, self.search.metric)
             self.study.tell(trial, result.metrics[self.search.metric])
             self.ran += 1
             self.say(self.progress(done + 1, result.seconds))
 
-    def run_one(self, name: str, values: dict, seed: int | None = None) -> TrialResult:
+    def run_one(
+        self, name: str, values: dict, seed: int | None = None, trial: int | None = None
+    ) -> TrialResult:
+        """Experiment `name` with `values` (and `seed`); with pruning on, the train stage
+        reports each epoch to study trial `trial`."""
         arguments = overrides(values)
         if seed is not None:
             arguments += ["-S", f"train.seed={seed}"]
+        environment = None
+        if self.search.prune and trial is not None:
+            storage = storage_url(self.search, self.repo)
+            environment = trial_environment(storage, self.search.study, trial, self.search.metric)
         start = time.monotonic()
-        run_experiment(self.repo, name, arguments, self.repo / LOG_DIR / f"{name}.log")
+        log = self.repo / LOG_DIR / f"{name}.log"
+        run_experiment(self.repo, name, arguments, log, environment)
         return read_trial(self.repo, name, time.monotonic() - start)
 
     def progress(self, done: int, seconds: float) -> str:
@@ -149,8 +167,15 @@ class Search:
         return build_board(entries, self.search.metric, lower, labels, classes)
 
 
-def record(trial: optuna.Trial, result: TrialResult) -> None:
-    """What the leaderboard needs of a trial, kept in the study (shared by every worker)."""
+def record(trial: optuna.Trial, result: TrialResult, metric: str) -> None:
+    """What the leaderboard and the pruner need of a trial, kept in the study (shared by
+    every worker): its per-epoch validation metric too, which the train stage reports itself
+    only when it runs (not when DVC restores it from the run-cache)."""
+    (frozen,) = [t for t in trial.study.get_trials() if t.number == trial.number]
+    for name, scores in result.metrics.get("epochs", {}).items():
+        epoch = round(float(name.removeprefix("epoch_")))
+        if metric in scores and epoch not in frozen.intermediate_values:
+            trial.report(scores[metric], step=epoch)
     trial.set_user_attr("experiment", result.name)
     trial.set_user_attr("seconds", round(result.seconds, 1))
     trial.set_user_attr("labels", result.predictions["label"].tolist())

