@@ -5,6 +5,7 @@ import pytest
 
 from textclf.config.errors import ParamsError
 from textclf.config.params import load_params, parse_params
+from textclf.config.search_params import default_space
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = {"data": {"train_url": "a.csv", "test_url": "b.csv", "classes": ["x", "y"]}}
@@ -26,6 +27,8 @@ def test_repository_params_load_with_notebook_defaults():
         24,
         0.01,
     )
+    assert params.train.min_steps == 300  # AG News's 9,000 steps are far above it
+    assert params.search.space == default_space()
 
 
 def test_yaml_1_2_floats_as_dvc_writes_them(tmp_path):
@@ -48,6 +51,11 @@ def test_integers_are_accepted_for_floats():
         ("train", "batch_size", -4, "train.batch_size must be > 0"),
         ("train", "batch_size", 2.5, "train.batch_size must be int"),
         ("train", "epochs", 0, "train.epochs must be > 0"),
+        ("train", "min_steps", -5, "train.min_steps must be >= 0 (0 or null: off), got -5"),
+        ("train", "min_steps", 1.5, "train.min_steps must be int"),
+        ("search", "metric", "accuracy", "search.metric must be one of eval_loss"),
+        ("search", "trials", 0, "search.trials must be > 0"),
+        ("search", "study", "a b", "search.study must be letters, digits"),
         (
             "train",
             "sampling",

@@ -90,3 +90,19 @@ def test_pruning_stops_a_hopeless_trial_after_its_first_epoch(tmp_path, trained_
     board = pd.read_csv(project / "search/search.csv")
     assert board.loc[board["experiment"] == "search-2", "state"].item() == "pruned"
     assert set(board.loc[board["rank"] == 1, "experiment"]) <= {"search-0", "search-1"}
+
+
+def test_failing_trials_are_reported_and_three_in_a_row_stop_the_search(tmp_path, trained_project):
+    project = copy_project(trained_project, tmp_path / "repo")
+    # a multi-label metric on single-label data: the train stage stops before training
+    update_params(project, {"search": {"space": {"train.best_metric": {"choices": ["f1_micro"]}}}})
+    run(["git", "commit", "-qam", "a space whose trials fail"], project)
+    result = search(project, "--trials", "5", check=False)
+    assert result.returncode == 1
+    assert result.stdout.count("  failed: experiment search-") == 3
+    error = result.stderr.strip()
+    assert error.startswith("error: 3 trials in a row failed, the last: experiment search-2 failed")
+    assert (
+        "is not a single-label validation metric" in error and "search/logs/search-2.log" in error
+    )
+    assert [t.state for t in study(project).trials] == [optuna.trial.TrialState.FAIL] * 3

@@ -16,14 +16,13 @@ import os
 import sys
 from pathlib import Path
 
-import pandas as pd
 from transformers import AutoTokenizer, set_seed
 
 from textclf.config.errors import ParamsError
 from textclf.config.files import atomic_path, write_json
 from textclf.config.outputs import TRAIN_METRICS, TRAINING_CURVES, VALIDATION_PREDICTIONS
 from textclf.config.params import Params, load_params
-from textclf.config.train_params import BEST_METRICS, TrainParams
+from textclf.config.train_params import BEST_METRICS
 from textclf.data.tables import (
     PREPARED_DIR,
     SCHEMA_FILE,
@@ -33,20 +32,15 @@ from textclf.data.tables import (
     read_truncation,
 )
 from textclf.data.text import TEXT_SETTINGS
-from textclf.data.tokenized import TokenRows, load_dataset, read_tokenized, tokenized_files
+from textclf.data.tokenized import load_dataset, tokenized_files
 from textclf.evaluate.plots import save_training_curves
-from textclf.evaluate.predictions import prediction_table
 from textclf.stages import run
 from textclf.train.checkpoints import CHECKPOINT_DIR, discard, fingerprint, resumable_checkpoint
 from textclf.train.class_weights import class_weights
-from textclf.train.model import (
-    TRAINED_DIR,
-    document_probabilities,
-    load_model_for_training,
-    torch_logits,
-)
+from textclf.train.model import TRAINED_DIR, load_model_for_training
 from textclf.train.pruning import pruning_callbacks
 from textclf.train.schedule import plan, scheduled_params
+from textclf.train.scoring import write_predictions
 from textclf.train.tracking import tracker_callbacks
 from textclf.train.training import (
     is_main_process,
@@ -138,37 +132,11 @@ def train(params: Params) -> None:
             tokenizer.save_pretrained(checkpoint)
         write_json(TRAIN_METRICS, summary)
         save_training_curves(trainer.state.log_history, TRAINING_CURVES)
-        write_validation_predictions(trainer.model, tokenizer, schema, train)
+        # what `textclf search` compares recipes on: the test split stays held out
+        write_predictions(
+            VALIDATION_PREDICTIONS, trainer.model, tokenizer, "validation", schema, train
+        )
         discard(CHECKPOINT_DIR)
-
-
-def write_validation_predictions(model, tokenizer, schema: dict, train: TrainParams) -> None:
-    """The kept model's predictions on the validation split (`predictions.csv`'s columns):
-    what recipes are compared on, so that the test split stays held out."""
-    inputs = read_tokenized("validation", ["input_ids", "document"])
-    validation = pd.read_parquet(PREPARED_DIR / "validation.parquet")
-    multi_label = schema.get("multi_label", False)
-    probabilities = document_probabilities(
-        torch_logits(model.eval(), train.precision),
-        tokenizer,
-        TokenRows(inputs.column("input_ids")),
-        inputs.column("document").to_numpy(),
-        len(validation),
-        multi_label,
-        train.batch_size,
-        progress=False,
-    )
-    table = prediction_table(
-        validation["text"],
-        validation["label"].tolist(),
-        probabilities,
-        schema["classes"],
-        multi_label,
-        train.threshold,
-        schema.get("label_separator", "|"),
-    )
-    with atomic_path(VALIDATION_PREDICTIONS) as temporary:
-        table.to_csv(temporary, index=False)
 
 
 def check_best_metric(metric: str, multi_label: bool) -> None:

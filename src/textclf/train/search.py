@@ -13,6 +13,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import TrialState
 
+from textclf.config.errors import UserError
 from textclf.config.search_params import SearchParams
 from textclf.evaluate.leaderboard import COMPLETE, Board, Entry, build_board, render_board
 from textclf.train.pruning import median_pruner, trial_environment
@@ -21,6 +22,7 @@ from textclf.train.trials import TrialError, TrialResult, read_trial, run_experi
 
 LOG_DIR = Path("search/logs")
 COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+MAX_FAILURES_IN_A_ROW = 3
 
 
 def storage_url(search: SearchParams, repo: Path) -> str:
@@ -63,6 +65,7 @@ class Search:
     def run_trials(self) -> None:
         """Trials until the study has `trials` of them (this worker's and others')."""
         space = distributions(self.search.space)
+        failures = 0  # failed trials do not count towards `trials`: a broken setup must stop
         while (done := len(self.study.get_trials(states=COUNTED))) < self.trials:
             trial = self.study.ask(space)
             name = f"{self.search.study}-{trial.number}"
@@ -71,6 +74,7 @@ class Search:
             try:
                 # the train stage reports to this trial by its storage id (pruning)
                 result = self.run_one(name, values, trial=trial._trial_id)
+                value = self.metric_of(result)
             except TrialError as error:
                 (frozen,) = [t for t in self.study.get_trials() if t.number == trial.number]
                 pruned = frozen.user_attrs
@@ -80,12 +84,17 @@ class Search:
                 else:
                     self.study.tell(trial, state=TrialState.FAIL)
                     self.say(f"  failed: {error}")
+                    failures += 1
+                    if failures == MAX_FAILURES_IN_A_ROW:
+                        message = f"{failures} trials in a row failed, the last: {error}"
+                        raise UserError(message) from None
                 continue
-            except BaseException:  # Ctrl-C: the finished trials stay, this one is failed
+            except BaseException:  # Ctrl-C or a bad metric: finished trials stay, this one failed
                 self.study.tell(trial, state=TrialState.FAIL)
                 raise
             record(trial, result, self.search.metric)
-            self.study.tell(trial, result.metrics[self.search.metric])
+            self.study.tell(trial, value)
+            failures = 0
             self.ran += 1
             self.say(self.progress(done + 1, result.seconds))
 
@@ -105,6 +114,16 @@ class Search:
         log = self.repo / LOG_DIR / f"{name}.log"
         run_experiment(self.repo, name, arguments, log, environment)
         return read_trial(self.repo, name, time.monotonic() - start)
+
+    def metric_of(self, result: TrialResult) -> float:
+        metric = self.search.metric
+        if metric not in result.metrics:
+            found = ", ".join(key for key in result.metrics if key.startswith("eval_"))
+            raise UserError(
+                f"search.metric {metric} is not in metrics/train.json of {result.name} "
+                f"(it has: {found})"
+            )
+        return result.metrics[metric]
 
     def progress(self, done: int, seconds: float) -> str:
         elapsed = time.monotonic() - self.started
@@ -130,7 +149,7 @@ class Search:
                     name,
                     {
                         "of": entry.experiment,
-                        "value": result.metrics[self.search.metric],
+                        "value": self.metric_of(result),
                         "predicted": result.predictions["predicted"].tolist(),
                         "seconds": result.seconds,
                     },

@@ -54,8 +54,10 @@ def run_experiment(
         )
     if finished.returncode != 0:
         lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
-        errors = [line for line in lines if line.startswith(("error:", "ERROR"))]
-        last = (errors or lines or ["no output"])[-1]
+        # the stage's own one-line error says more than DVC's "failed to reproduce"
+        ours = [line for line in lines if line.startswith("error:")]
+        dvcs = [line for line in lines if line.startswith("ERROR")]
+        last = (ours or dvcs or lines or ["no output"])[-1]
         raise TrialError(f"experiment {name} failed ({last.strip()}); its log: {log}")
 
 

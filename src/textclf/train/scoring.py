@@ -1,0 +1,67 @@
+"""A model's class probabilities for every text of a tokenized split, in the prepared split's
+row order (the inputs of a text cut into chunks averaged): what evaluate scores on test and the
+train stage on validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from textclf.config.files import atomic_path
+from textclf.config.train_params import TrainParams
+from textclf.data.tables import PREPARED_DIR
+from textclf.data.tokenized import TokenRows, read_tokenized
+from textclf.evaluate.predictions import prediction_table
+from textclf.train.model import document_probabilities, is_multi_label, torch_logits
+
+
+def score_split(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    split: str,
+    precision: str = "auto",
+    batch_size: int = 64,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The prepared `split` (`text`, `label`) and the model's probabilities, row for row."""
+    inputs = read_tokenized(split, ["input_ids", "document"])
+    prepared = pd.read_parquet(PREPARED_DIR / f"{split}.parquet")
+    probabilities = document_probabilities(
+        torch_logits(model.eval(), precision),
+        tokenizer,
+        TokenRows(inputs.column("input_ids")),
+        inputs.column("document").to_numpy(),
+        len(prepared),
+        is_multi_label(model.config),
+        batch_size,
+        progress,
+    )
+    return prepared, probabilities
+
+
+def write_predictions(
+    path: Path,
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    split: str,
+    schema: dict,
+    train: TrainParams,
+) -> None:
+    """The model's predictions on `split` as `path` (predictions.csv's columns), atomically."""
+    prepared, probabilities = score_split(
+        model, tokenizer, split, train.precision, train.batch_size, progress=False
+    )
+    table = prediction_table(
+        prepared["text"],
+        prepared["label"].tolist(),
+        probabilities,
+        schema["classes"],
+        schema.get("multi_label", False),
+        train.threshold,
+        schema.get("label_separator", "|"),
+    )
+    with atomic_path(path) as temporary:
+        table.to_csv(temporary, index=False)
