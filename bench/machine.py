@@ -78,3 +78,16 @@ def matmul_peak_flops(size: int = 1024, repeats: int = 20) -> float:
         a @ b
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best
+
+
+def replace_section(path: Path, marker: str, section: str) -> None:
+    """`section` in place of the file's section that starts with `marker` (up to the next
+    `## ` heading), or appended; the other benchmarks' sections stay."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmark results\n"
+    start = text.find(marker)
+    if start >= 0:
+        end = text.find("\n## ", start + len(marker))
+        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")

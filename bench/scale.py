@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pyarrow.parquet as pq
-from machine import cpu_model, minilm_dir
+from machine import cpu_model, minilm_dir, replace_section
 from ruamel.yaml import YAML
 from transformers import AutoTokenizer
 
@@ -236,17 +236,6 @@ def render(args, results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_results(path: Path, section: str) -> None:
-    text = path.read_text() if path.is_file() else "# Benchmark results\n"
-    if MARKER in text:
-        start = text.index(MARKER)
-        end = text.find("\n## ", start + len(MARKER))
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed-data", type=Path, required=True, help="AG-News-format CSVs")
@@ -269,7 +258,7 @@ def main() -> None:
     results = [run_size(args, pools, rows) for rows in args.sizes]
     section = render(args, results)
     print(section)
-    write_results(args.results, section)
+    replace_section(args.results, MARKER, section)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from machine import cpu_model, minilm_dir
+from machine import cpu_model, minilm_dir, replace_section
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,18 +153,6 @@ def render(args, results: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """`section` in place of the file's old one (from MARKER to the next `## `), else appended."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start = text.find(MARKER)
-    if start >= 0:
-        end = text.find("\n## ", start + len(MARKER))
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True)
@@ -187,7 +175,7 @@ def main() -> None:
     for name, labels in tasks:
         for size in args.sizes:
             results.append(run_task(args, name, labels, size, rows))
-            write_section(args.results, render(args, results))  # each task as it finishes
+            replace_section(args.results, MARKER, render(args, results))  # each task as it finishes
     print(render(args, results))
 
 

@@ -4,7 +4,9 @@ kept; large data (AG News) keeps the notebook's epochs; 0 or null turns it off."
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from conftest import copy_project, run
@@ -65,3 +67,9 @@ def test_the_train_stage_adds_epochs_and_keeps_the_best(tmp_path, trained_projec
     run(["dvc", "exp", "run", "-S", "train.epochs=1", "-S", "train.min_steps=20", "train"], project)
     metrics = json.loads((project / "metrics/train.json").read_text())
     assert metrics["schedule"]["epochs_added"] == 0 and metrics["epochs_run"] == 1
+
+
+def test_the_docs_example_is_what_the_train_stage_writes():
+    page = (Path(__file__).resolve().parents[1] / "docs/recipes.md").read_text()
+    shown = json.loads("{" + re.search(r'```json\n"schedule": (\{.*?\})\n```', page, re.S)[1][1:])
+    assert shown == plan(NOTEBOOK, rows=400).report(NOTEBOOK)

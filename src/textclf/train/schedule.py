@@ -58,7 +58,7 @@ def plan(train: TrainParams, rows: int, world_size: int = 1) -> Schedule:
         return Schedule(train.epochs, per_epoch, planned, 0, reason)
     epochs = math.ceil(train.min_steps / per_epoch)
     reason = (
-        f"train.epochs {train.epochs:g} would be {planned} steps ({rows} rows, {per_epoch} a "
+        f"train.epochs {train.epochs:g} would be {planned} steps ({rows} rows, {per_epoch} an "
         f"epoch), under train.min_steps {train.min_steps}: {epochs} epochs, the best kept"
     )
     added = epochs - math.ceil(train.epochs)
