@@ -1,9 +1,12 @@
 import json
+import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pandas as pd
@@ -150,6 +153,29 @@ def test_output_may_replace_the_input_and_a_failed_write_keeps_it(checkpoint, tm
     assert failed.stderr.strip().splitlines()[-1].startswith(f"error: {source}: cannot write")
     assert source.read_bytes() == before
     assert list(tmp_path.glob(".in.csv.tmp-*")) == []
+
+
+def test_output_to_a_symlink_or_a_fifo_keeps_it(checkpoint, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("text\nStocks rally\n")
+    real = tmp_path / "runs/labelled.csv"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+    main(["--model", str(checkpoint), "--input", str(source), "--output", str(link)])
+    assert link.is_symlink() and link.resolve() == real
+    assert pd.read_csv(real)["text"].tolist() == ["Stocks rally"]
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    main(["--model", str(checkpoint), "--input", str(source), "--output", str(fifo)])
+    reader.join(timeout=60)
+    assert received and received[0].startswith("text,predicted,")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
 def test_bf16_prediction_stays_close_to_fp32(checkpoint):

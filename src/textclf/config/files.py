@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import urllib.error
@@ -33,8 +34,17 @@ class FetchError(UserError, RuntimeError):
 
 @contextmanager
 def atomic_path(target: str | Path, directory: bool = False) -> Iterator[Path]:
-    """Yield a temporary sibling of `target`; move it onto `target` only if the block succeeds."""
+    """Yield a temporary sibling of `target`; move it onto `target` only if the block succeeds.
+
+    Only a regular file (or nothing) is replaced: a symlink's target is written, the link kept;
+    a FIFO, a device or another non-regular file (`/dev/stdout`) is written through, since a
+    rename would destroy it and the reader at its other end would get nothing."""
     target = Path(target)
+    if not directory and _exists_not_regular(target):
+        yield target
+        return
+    if not directory and target.is_symlink():
+        target = target.resolve()  # the file the link points at; the link stays
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(target)
     prefix = f".{target.name}.tmp-{os.getpid()}-"
@@ -56,6 +66,15 @@ def atomic_path(target: str | Path, directory: bool = False) -> Iterator[Path]:
             shutil.rmtree(temporary, ignore_errors=True)
         elif temporary.exists():
             temporary.unlink()
+
+
+def _exists_not_regular(path: Path) -> bool:
+    """Whether `path` (its link's target, for a symlink) exists and is no regular file."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def remove_stale_temporaries(target: Path) -> None:
