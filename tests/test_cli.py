@@ -53,3 +53,22 @@ def test_mistakes_are_one_error_line():
     assert bad_value.stderr.strip().startswith("error: argument --batch-size")
     assert "\n" not in bad_value.stderr.strip()
     assert run(COMMAND).returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("serve", "--port", "99999"), "error: argument --port: must be a TCP port, 0 to 65535"),
+        (("serve", "--max-batch", "0"), "error: argument --max-batch: must be a positive integer"),
+        (("compare", "workspace", "workspace"), "error: A and B are the same runs (workspace)"),
+        (("compare", "a,b", "b,a"), "error: A and B are the same runs (a,b)"),
+        (("compare", "s1,s1,s2", "t1"), "error: s1 is listed twice in 's1,s1,s2'"),
+    ],
+)
+def test_bad_arguments_are_one_line_before_any_work(tmp_path, args, message):
+    result = subprocess.run(
+        [COMMAND, *args], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith(message), result.stderr
+    assert "\n" not in result.stderr.strip()

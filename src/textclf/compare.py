@@ -32,6 +32,19 @@ def read_run(revision: str, path: Path, repo: str) -> Run:
     return revision, read_predictions(io.StringIO(read_text(path, revision, repo)), revision)
 
 
+def check_revisions(sides: list[list[str]], given: list[str]) -> None:
+    """UserError for an empty revision, a run listed twice in a group (it would count as a
+    second seed) or the same runs on both sides (nothing to compare)."""
+    for side, text in zip(sides, given, strict=True):
+        if not all(side):
+            raise UserError(f"empty revision in {text!r}")
+        repeated = sorted({revision for revision in side if side.count(revision) > 1})
+        if repeated:
+            raise UserError(f"{repeated[0]} is listed twice in {text!r}: each run counts once")
+    if sorted(sides[0]) == sorted(sides[1]):
+        raise UserError(f"A and B are the same runs ({given[0]}): give two different ones")
+
+
 def main(argv: list[str] | None = None, prog: str = "textclf compare") -> None:
     parser = OneLineParser(
         prog=prog,
@@ -46,12 +59,9 @@ def main(argv: list[str] | None = None, prog: str = "textclf compare") -> None:
     args = parser.parse_args(argv)
     path = MODELS[args.model] / "predictions.csv"
     try:
-        groups = []
-        for side in (args.a, args.b):
-            revisions = [revision.strip() for revision in side.split(",")]
-            if not all(revisions):
-                raise UserError(f"empty revision in {side!r}")
-            groups.append([read_run(revision, path, args.repo) for revision in revisions])
+        sides = [[revision.strip() for revision in side.split(",")] for side in (args.a, args.b)]
+        check_revisions(sides, [args.a, args.b])
+        groups = [[read_run(revision, path, args.repo) for revision in side] for side in sides]
         result = compare(*groups)
     except UserError as error:
         raise SystemExit(f"error: {error}") from None

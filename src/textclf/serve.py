@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from textclf.config.arguments import OneLineParser
+from textclf.config.arguments import OneLineParser, port_number, positive_int
 from textclf.config.errors import UserError
 from textclf.ship.runtime import RUNTIMES
 from textclf.ship.service import MAX_BATCH, create_app
@@ -25,9 +25,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf serve") -> None
         "--model", default=str(MODEL_DIR), help="model folder (default: %(default)s)"
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=port_number, default=8000)
     parser.add_argument("--runtime", choices=RUNTIMES, default="auto")
-    parser.add_argument("--max-batch", type=int, default=MAX_BATCH, help="texts per request")
+    parser.add_argument(
+        "--max-batch", type=positive_int, default=MAX_BATCH, help="texts per request"
+    )
     args = parser.parse_args(argv)
     try:
         app = create_app(args.model, args.runtime, args.max_batch)

@@ -17,3 +17,10 @@ def positive_int(value: str) -> int:
     if number <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value!r}")
     return number
+
+
+def port_number(value: str) -> int:
+    number = int(value) if value.strip().isdecimal() and value.isascii() else -1
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port, 0 to 65535, got {value!r}")
+    return number

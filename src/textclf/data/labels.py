@@ -119,6 +119,8 @@ class LabelLookup:
         number = as_integer(value)
         if number is None:
             name = _name(value, table, row)
+            if name in self.index:  # the same class with surrounding whitespace
+                return self.index[name]
             if self.found_in_train:
                 raise DataError(
                     f"{table.where(row)}: label {name!r} never occurs in the train split "
@@ -164,7 +166,7 @@ def _name(value: object, table: Table, row: int) -> str:
         raise DataError(
             f"{table.where(row)}: label {value!r} is neither an integer nor a class name"
         )
-    return value
+    return value.strip()  # "Sports " is "Sports", as " 2 " is 2
 
 
 def label_matrix(labels: Sequence, n_classes: int) -> np.ndarray:
