@@ -54,3 +54,16 @@ def test_a_fifo_is_written_through_and_stays_a_fifo(tmp_path):
     assert received == ["label,text\nSports,goal\n"]
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert [path.name for path in tmp_path.iterdir()] == ["pipe"]
+
+
+def test_files_of_a_folder_output_get_the_umasks_permissions(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "model", directory=True) as folder:
+            # as safetensors writes model.safetensors: readable by its owner only
+            os.close(os.open(folder / "model.safetensors", os.O_CREAT | os.O_WRONLY, 0o600))
+            (folder / "config.json").write_text("{}")
+    finally:
+        os.umask(mask)
+    for name in ("model.safetensors", "config.json"):
+        assert stat.S_IMODE(os.stat(tmp_path / "model" / name).st_mode) == 0o644, name

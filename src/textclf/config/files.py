@@ -58,14 +58,25 @@ def atomic_path(target: str | Path, directory: bool = False) -> Iterator[Path]:
     temporary.chmod((0o777 if directory else 0o666) & ~_umask())
     try:
         yield temporary
-        if directory and target.exists():
-            shutil.rmtree(target)
+        if directory:
+            _share_files(temporary)
+            if target.exists():
+                shutil.rmtree(target)
         os.replace(temporary, target)
     finally:
         if temporary.is_dir():
             shutil.rmtree(temporary, ignore_errors=True)
         elif temporary.exists():
             temporary.unlink()
+
+
+def _share_files(folder: Path) -> None:
+    """Give every file in `folder` the permissions the umask allows: some writers (safetensors)
+    create 0600 files, which a team's shared model folder could not read."""
+    allowed = 0o666 & ~_umask()
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            path.chmod(path.stat().st_mode & 0o7777 | allowed)
 
 
 def _exists_not_regular(path: Path) -> bool:
