@@ -396,11 +396,15 @@ def test_compare_command_gives_a_verdict_between_two_experiments(project):
     assert re.fullmatch(
         r"verdict \(5% level\): (B better|A better|no significant difference)", lines[-1]
     )
-    # a group of runs against the same runs in another order: exactly no difference
-    grouped = compare(project, "fast,slow", "slow,fast", "--model", "baseline")
+    # a group of runs against one of them: the baselines are the same model, exactly no difference
+    grouped = compare(project, "fast,slow", "slow", "--model", "baseline")
     assert grouped.returncode == 0, grouped.stderr
     assert "verdict (5% level): no significant difference" in grouped.stdout
     assert "McNemar" not in grouped.stdout
+    # the same runs on both sides would fake a comparison
+    same = compare(project, "fast,slow", "slow,fast")
+    assert same.returncode == 1
+    assert same.stderr == "error: A and B are the same runs (fast,slow): give two different ones\n"
     assert compare(project, "workspace", "HEAD").returncode == 0
 
 

@@ -168,3 +168,17 @@ def test_a_bad_space_is_one_line_naming_the_params_line(tmp_path, space, message
     assert message in error
     assert error.startswith("error: " + str(project / "params.yaml") + ":")
     assert not (project / "search").exists()
+
+
+def test_a_storage_optuna_cannot_open_is_one_line(tmp_path):
+    project = tmp_path / "repo"
+    project.mkdir()
+    (project / "dvc.yaml").write_text("stages: {}\n")
+    (project / "params.yaml").write_text(
+        "data: {train_url: a.csv, test_url: b.csv, classes: [x, y]}\n"
+        "search: {storage: 'nosuchdb://nowhere'}\n"
+    )
+    result = search(project, check=False)
+    assert result.returncode == 1
+    error = result.stderr.strip()
+    assert error.startswith("error: search.storage nosuchdb://nowhere: ") and "\n" not in error

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import optuna
 from optuna.trial import TrialState
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from textclf.config.errors import UserError
 from textclf.config.search_params import SearchParams
@@ -23,6 +24,7 @@ from textclf.train.trials import TrialError, TrialResult, read_trial, run_experi
 LOG_DIR = Path("search/logs")
 COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 MAX_FAILURES_IN_A_ROW = 3
+OPEN_ATTEMPTS = 6
 
 
 def storage_url(search: SearchParams, repo: Path) -> str:
@@ -37,16 +39,28 @@ def storage_url(search: SearchParams, repo: Path) -> str:
 
 
 def open_study(search: SearchParams, repo: Path) -> optuna.Study:
-    """The study named `search.study`, created on first use and continued after."""
+    """The study named `search.study`, created on first use and continued after. Workers that
+    start together race to create the storage's tables: the loser retries and joins."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna.create_study(
-        storage=storage_url(search, repo),
-        study_name=search.study,
-        sampler=optuna.samplers.TPESampler(seed=search.seed),
-        pruner=median_pruner() if search.prune else optuna.pruners.NopPruner(),
-        direction="minimize" if search.lower_is_better else "maximize",
-        load_if_exists=True,
-    )
+    url = storage_url(search, repo)
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return optuna.create_study(
+                storage=url,
+                study_name=search.study,
+                sampler=optuna.samplers.TPESampler(seed=search.seed),
+                pruner=median_pruner() if search.prune else optuna.pruners.NopPruner(),
+                direction="minimize" if search.lower_is_better else "maximize",
+                load_if_exists=True,
+            )
+        except (ValueError, ImportError, ArgumentError) as error:  # not a URL Optuna can open
+            raise UserError(f"search.storage {search.storage}: {error}") from None
+        except SQLAlchemyError as error:
+            if attempt == OPEN_ATTEMPTS - 1:
+                reason = str(error).strip().splitlines()[0]
+                raise UserError(f"search.storage {search.storage}: {reason}") from None
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 @dataclass
