@@ -139,8 +139,7 @@ def check_value(key: str, value: Any, kind: type, where: str) -> None:
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise ParamsError(f"{where}: {key} must be {kind.__name__}, got {short(value)}")
     section, name = key.split(".", 1)
-    defaults = {"train": TrainParams(), "tokenize": TokenizeParams(), "model": ModelParams()}
     try:
-        dataclasses.replace(defaults[section], **{name: value}).check()
+        dataclasses.replace(SECTIONS[section](), **{name: value}).check()
     except ParamsError as error:
         raise ParamsError(f"{where}: {error}") from None
