@@ -2,14 +2,16 @@
 thousand real labelled rows, with a real pretrained model, several seeds.
 
     python bench/small_data.py --data <folder with AG-News-format train.csv and test.csv> \
-        --sizes 400 1200 --seeds 3 --min-steps 300
+        --sizes 400 1200 --binary 3 4 --seeds 42 43 44 --min-steps 300
 
 For each task (the 4 AG News classes; with --binary also World vs Sports... any two classes
 given) and train size, a stratified subset of the train file (fixed, seed 0) is prepared and
 tokenized once; then each recipe trains with each seed and is scored on the test file, and the
-TF-IDF baseline once. Stages run as `python -m textclf.stages.<stage>` in a scratch folder per
-size (as bench/scale.py does). Figures go to stdout and to the "Small data" section of
-bench/RESULTS.md (the other sections stay).
+TF-IDF baseline once. Each finished run is kept in `runs.json` in its scratch folder, so a
+rerun of the same command skips it (an interrupted benchmark resumes). Stages run as
+`python -m textclf.stages.<stage>` in a scratch folder per size (as bench/scale.py does).
+Figures go to stdout and to the "Small data" section of bench/RESULTS.md (the other sections
+stay).
 """
 
 from __future__ import annotations
@@ -88,6 +90,23 @@ def write_params(folder: Path, params: dict) -> None:
         yaml.dump(params, file)
 
 
+def train_once(folder: Path, base: dict, seed: int, min_steps: int) -> dict:
+    params = {**base, "train": {**base["train"], "seed": seed, "min_steps": min_steps}}
+    write_params(folder, params)
+    seconds = run_stage(folder, "train") + run_stage(folder, "evaluate")
+    train = json.loads((folder / "metrics/train.json").read_text())
+    test = json.loads((folder / "metrics/transformer/test.json").read_text())
+    return {
+        "seed": seed,
+        "accuracy": test["accuracy"],
+        "validation_accuracy": train["eval_accuracy"],
+        "steps": train["schedule"]["steps"],
+        "epochs": train["schedule"]["epochs"],
+        "kept_epoch": train["kept_epoch"],
+        "seconds": round(seconds, 1),
+    }
+
+
 def run_task(args, name: str, labels: list[int], size: int, rows: dict) -> dict:
     folder = args.work / f"{''.join(c for c in name if c.isalnum())}-{size}"
     classes = [CLASSES[label - 1] for label in labels]
@@ -103,25 +122,23 @@ def run_task(args, name: str, labels: list[int], size: int, rows: dict) -> dict:
         run_stage(folder, stage)
     baseline = json.loads((folder / "metrics/baseline/test.json").read_text())["accuracy"]
     results = {"task": name, "size": size, "baseline": baseline, "recipes": {}}
+    done_path = folder / "runs.json"
+    done = json.loads(done_path.read_text()) if done_path.exists() else {}
     recipes = {"notebook (2 epochs)": 0, **{f"min_steps {m}": m for m in args.min_steps}}
-    for seed in range(args.seeds):  # interleaved: the machine's drift hits every recipe alike
+    for seed in args.seeds:  # interleaved: the machine's drift hits every recipe alike
         for recipe, min_steps in recipes.items():
-            params = {**base, "train": {**base["train"], "seed": 42 + seed, "min_steps": min_steps}}
-            write_params(folder, params)
-            seconds = run_stage(folder, "train") + run_stage(folder, "evaluate")
-            train = json.loads((folder / "metrics/train.json").read_text())
-            test = json.loads((folder / "metrics/transformer/test.json").read_text())
-            run = {
-                "seed": 42 + seed,
-                "accuracy": test["accuracy"],
-                "steps": train["schedule"]["steps"],
-                "epochs": train["schedule"]["epochs"],
-                "kept_epoch": train["kept_epoch"],
-                "seconds": round(seconds, 1),
-            }
-            results["recipes"].setdefault(recipe, []).append(run)
-            print(f"{name} {size} rows, {recipe}, seed {42 + seed}: {run}", flush=True)
+            key = f"{recipe}, seed {seed}"
+            if key not in done:
+                done[key] = train_once(folder, base, seed, min_steps)
+                done_path.write_text(json.dumps(done, indent=2))
+            results["recipes"].setdefault(recipe, []).append(done[key])
+            print(f"{name} {size} rows, {key}: {done[key]}", flush=True)
     return results
+
+
+def minutes(runs: list[dict]) -> str:
+    timed = [run["seconds"] for run in runs if run.get("seconds")]
+    return f"{statistics.median(timed) / 60:.1f}" if timed else "n/a"
 
 
 def render(args, results: list[dict]) -> str:
@@ -133,7 +150,8 @@ def render(args, results: list[dict]) -> str:
         f"Machine: {cpu_model()}, {os.cpu_count()} cores, fp32, model {args.model_name}, "
         f"{args.max_length} tokens; train rows a stratified subset of "
         f"{args.data}/train.csv (10% of them held out for validation), test on "
-        f"{args.data}/test.csv; median test accuracy of {args.seeds} seeds (min-max).",
+        f"{args.data}/test.csv; median test accuracy of train.seed "
+        f"{', '.join(map(str, args.seeds))} (min-max).",
         "",
         "| task | train rows | recipe | optimizer steps | epochs (kept) | test accuracy | "
         "seeds | minutes a run | TF-IDF baseline |",
@@ -147,7 +165,7 @@ def render(args, results: list[dict]) -> str:
                 f"| {result['task']} | {result['size']} | {recipe} | {runs[0]['steps']} | "
                 f"{runs[0]['epochs']:g} ({kept}) | **{statistics.median(accuracies):.4f}** | "
                 f"{min(accuracies):.4f}-{max(accuracies):.4f} | "
-                f"{statistics.median(r['seconds'] for r in runs) / 60:.1f} | "
+                f"{minutes(runs)} | "
                 f"{result['baseline']:.4f} |"
             )
     return "\n".join(lines) + "\n"
@@ -158,7 +176,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--model", default=None, help="model dir (default: MiniLM-L6 package)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[400, 1200])
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44], help="train.seed")
     parser.add_argument("--min-steps", type=int, nargs="+", default=[300])
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--binary", type=int, nargs=2, metavar="LABEL", help="e.g. 3 4")
@@ -172,8 +190,8 @@ def main() -> None:
     if args.binary:
         tasks.append((f"{' vs '.join(CLASSES[i - 1] for i in args.binary)}", args.binary))
     results = []
-    for name, labels in tasks:
-        for size in args.sizes:
+    for size in args.sizes:  # the smallest size of every task first
+        for name, labels in tasks:
             results.append(run_task(args, name, labels, size, rows))
             replace_section(args.results, MARKER, render(args, results))  # each task as it finishes
     print(render(args, results))

@@ -30,6 +30,8 @@ PIPELINE_STAGES = {
     "train",
     "evaluate",
     "baseline",
+    "quality_folds",
+    "quality",
     "compare",
     "export",
     "package",

@@ -5,7 +5,7 @@ from fixtures import CLASSES, TOPIC_WORDS, news_rows
 
 from textclf.config.report_params import BaselineParams
 from textclf.data.text import join_text
-from textclf.stages.baseline import MeanWordVectors, build_model
+from textclf.train.baseline_model import MeanWordVectors, build_model
 
 
 def examples(count: int, seed: int) -> pd.DataFrame:

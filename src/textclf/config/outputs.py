@@ -16,3 +16,8 @@ TRANSFORMER_DIR = METRICS_DIR / "transformer"
 BASELINE_DIR = METRICS_DIR / "baseline"
 COMPARISON = METRICS_DIR / "comparison.json"  # transformer vs baseline, by the compare stage
 EXPORT_METRICS = METRICS_DIR / "export.json"  # ONNX against PyTorch, by the export stage
+# likely label errors, duplicates and leakage in the prepared data, by the quality stage
+QUALITY_REPORT = METRICS_DIR / "quality.json"
+QUALITY_DIR = METRICS_DIR / "quality"  # label_issues.csv, duplicates.csv, label_issues.png
+# quality.model transformer: every train row's out-of-fold probabilities (quality_folds stage)
+OUT_OF_FOLD = Path("data/quality/out_of_fold.parquet")

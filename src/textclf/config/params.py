@@ -12,6 +12,7 @@ from typing import Any
 
 from textclf.config.data_params import DataParams, PrepareParams
 from textclf.config.errors import ParamsError
+from textclf.config.quality_params import QualityParams
 from textclf.config.report_params import BaselineParams, CardParams, EvaluateParams, ExportParams
 from textclf.config.search_params import SearchParams
 from textclf.config.train_params import ModelParams, TokenizeParams, TrainParams
@@ -32,6 +33,7 @@ class Params:
     export: ExportParams = field(default_factory=ExportParams)
     card: CardParams = field(default_factory=CardParams)
     search: SearchParams = field(default_factory=SearchParams)
+    quality: QualityParams = field(default_factory=QualityParams)
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:

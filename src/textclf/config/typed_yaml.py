@@ -41,10 +41,22 @@ def load_yaml_as(cls: type, path: Path) -> Any:
     try:
         return build(cls, raw)
     except ParamsError as error:
-        lines = _key_lines(yaml.compose(text))
-        named = [line for key in _KEY.findall(str(error)) if (line := _line_of(key, lines))]
-        where = f"{path}:{named[0]}" if named else str(path)
-        raise ParamsError(f"{where}: {error}") from None
+        raise locate(error, path, text) from None
+
+
+def locate(error: ParamsError, path: Path, text: str | None = None) -> ParamsError:
+    """`error` as `path:line: error`, the line of the first key the message names; for checks
+    that need the data, made after the file was read."""
+    if str(error).startswith(str(path)):
+        return error
+    try:
+        text = path.read_text(encoding="utf-8") if text is None else text
+        lines = _key_lines(YAML(typ="safe", pure=True).compose(text))
+    except (OSError, YAMLError, UnicodeDecodeError):
+        lines = {}
+    named = [line for key in _KEY.findall(str(error)) if (line := _line_of(key, lines))]
+    where = f"{path}:{named[0]}" if named else str(path)
+    return ParamsError(f"{where}: {error}")
 
 
 def _key_lines(node: Any, prefix: str = "") -> dict[str, int]:

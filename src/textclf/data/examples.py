@@ -26,7 +26,8 @@ from textclf.data.text import to_examples
 
 @dataclass(frozen=True)
 class Examples:
-    """One raw file's usable rows, in file order, in a Parquet file (`text`, `label`)."""
+    """One raw file's usable rows, in file order, in a Parquet file (`text`, `label`,
+    `position`)."""
 
     path: Path
     labels: np.ndarray  # a class id per row, or rows x classes 0/1 (multi-label)
@@ -51,7 +52,9 @@ class Examples:
 
 def example_schema(multi_label: bool) -> pa.Schema:
     label = pa.list_(pa.int64()) if multi_label else pa.int64()
-    return pa.schema([("text", pa.large_string()), ("label", label)])
+    # position: the row's line in its raw file (Parquet: its row), so that a report about a
+    # row (the quality stage's label issues) can send the user to the source to fix it
+    return pa.schema([("text", pa.large_string()), ("label", label), ("position", pa.int64())])
 
 
 def write_examples(
@@ -71,6 +74,7 @@ def write_examples(
             if known is not None:
                 check_known(table, ids, known, classes)
             frame = to_examples(table, data.text_columns, ids, data.clean_backslashes)
+            frame["position"] = np.asarray(table.positions, dtype=np.int64)
             keep = (frame["text"].str.strip() != "").to_numpy()
             empty += int((~keep).sum())
             frame = frame[keep]

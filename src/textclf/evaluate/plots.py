@@ -18,7 +18,12 @@ from textclf.config.files import atomic_path  # noqa: E402
 
 
 def save_confusion_matrix(
-    labels: Sequence[int], predicted: Sequence[int], classes: Sequence[str], path: str | Path
+    labels: Sequence[int],
+    predicted: Sequence[int],
+    classes: Sequence[str],
+    path: str | Path,
+    title: str | None = None,
+    axis_names: tuple[str, str] = ("True label", "Predicted label"),
 ) -> None:
     size = max(4.0, 0.9 * len(classes) + 2)
     figure, axes = plt.subplots(figsize=(size, size))
@@ -32,7 +37,9 @@ def save_confusion_matrix(
         ax=axes,
         xticks_rotation=45,
     )
-    axes.set_title(f"Confusion matrix ({len(labels)} test rows)")
+    axes.set_title(title or f"Confusion matrix ({len(labels)} test rows)")
+    axes.set_ylabel(axis_names[0])
+    axes.set_xlabel(axis_names[1])
     _save(figure, path)
 
 

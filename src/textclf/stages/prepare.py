@@ -1,5 +1,6 @@
 """Stage prepare: raw files (data/raw/, any supported format) -> data/prepared/
-{train,validation,test}.parquet (text, label id) and schema.json (class names, text columns).
+{train,validation,test}.parquet (text, label id, position: the line or Parquet row in its raw
+file) and schema.json (class names, text columns).
 
 The text is the `data.text_columns` joined with one space; labels are mapped to class ids
 (textclf.data.labels). The validation split is `data.validation_url` if given, else a stratified

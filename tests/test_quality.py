@@ -1,0 +1,220 @@
+"""The quality stage: injected label flips rank first, conflicting duplicates and train/test
+near-duplicates are found and point at their raw lines, the outputs are byte-deterministic
+and come back from DVC's run-cache, bad params are one line."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import (
+    digests,
+    fixture_params,
+    make_project,
+    repro,
+    run,
+    stage_error,
+    stages_run,
+    update_params,
+)
+from fixtures import CLASSES, news_rows, write_news_csv
+
+from textclf.evaluate.label_issues import find_issues
+
+FLIPS = 24  # of 480 train rows: 5%
+LEAKED = [3, 10, 17, 40, 77]  # train rows copied into the test file, case and punctuation changed
+
+
+@pytest.fixture(scope="module")
+def noisy(tmp_path_factory) -> dict:
+    """Train rows with labels flipped at random, a conflicting duplicate, test rows that leak
+    train rows; the raw lines of each."""
+    folder = tmp_path_factory.mktemp("noisy")
+    rows = news_rows(480, seed=0)
+    rng = random.Random(5)
+    flipped = sorted(rng.sample(range(len(rows)), FLIPS))
+    for index in flipped:
+        label, title, description = rows[index]
+        other = rng.choice([c for c in range(1, 5) if c != label])
+        rows[index] = (other, title, description)
+    clean = [i for i in range(len(rows)) if i not in flipped]
+    conflicts = []
+    for index in clean[:6]:  # the same text again with another label
+        label, title, description = rows[index]
+        rows.append((label % 4 + 1, title, description))
+        conflicts.append((len(rows), index + 1))
+    test = news_rows(120, seed=1)
+    for index in LEAKED:
+        label, title, description = rows[clean[index + 6]]
+        test.append((label, title.upper(), description.replace(",", " ;") + "!!"))
+    return {
+        "train": write_news_csv(folder / "train.csv", rows),
+        "test": write_news_csv(folder / "test.csv", test),
+        "flipped_lines": {index + 1 for index in flipped},
+        "conflicts": conflicts,  # (line of the copy, line of the original)
+        "leaked_lines": [clean[index + 6] + 1 for index in LEAKED],
+        "leaked_test_lines": list(range(121, 121 + len(LEAKED))),
+    }
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, noisy, tiny_bert):
+    params = fixture_params({"train": noisy["train"], "test": noisy["test"]}, tiny_bert)
+    folder = make_project(tmp_path_factory.mktemp("quality") / "repo", params)
+    assert repro(folder, "quality") == {
+        "download",
+        "prepare",
+        "tokenize",
+        "quality_folds",
+        "quality",
+    }
+    return folder
+
+
+def line_of(source: str) -> int:
+    return int(source.rsplit(":", 1)[1])
+
+
+def test_injected_label_flips_rank_first(project, noisy):
+    issues = pd.read_csv(project / "metrics/quality/label_issues.csv")
+    assert issues.columns.tolist() == ["text", "label", "suggested", "score", "source"]
+    train = pd.read_parquet(project / "data/prepared/train.parquet")
+    flips = noisy["flipped_lines"] & set(train["position"])
+    top = [line_of(source) for source in issues["source"][: len(flips)]]
+    precision = sum(line in flips for line in top) / len(flips)
+    assert precision >= 0.7, (precision, issues.head(10))
+    assert issues["score"].is_monotonic_increasing  # most suspect first
+    assert issues["source"].str.startswith(str(noisy["train"])).all()
+    # a flipped row's suggestion is its real label, read back from the raw line
+    raw = pd.read_csv(noisy["train"], header=None, names=["label", "title", "description"])
+    clean = news_rows(480, seed=0)
+    hits = [
+        (row, line_of(row.source)) for row in issues.itertuples() if line_of(row.source) in flips
+    ]
+    for row, line in hits:
+        assert row.label == CLASSES[raw["label"][line - 1] - 1]
+    assert np.mean([row.suggested == CLASSES[clean[line - 1][0] - 1] for row, line in hits]) > 0.9
+    report = json.loads((project / "metrics/quality.json").read_text())
+    assert 0.02 <= report["label_error_rate"] <= 0.15, report
+    assert report["label_issues"] == len(issues)
+    assert sum(report["label_issues_by_pair"].values()) == len(issues)
+    assert (project / "metrics/quality/label_issues.png").stat().st_size > 1000
+
+
+def test_conflicting_duplicates_and_leaked_test_rows_are_found(project, noisy):
+    duplicates = pd.read_csv(project / "metrics/quality/duplicates.csv")
+    conflicting = duplicates[duplicates["kind"] == "conflicting"]
+    train = pd.read_parquet(project / "data/prepared/train.parquet")
+    kept = set(train["position"])
+    expected = {pair for pair in noisy["conflicts"] if set(pair) <= kept}
+    found = {
+        (line_of(a), line_of(b))
+        for a, b in zip(conflicting["source"], conflicting["train_source"], strict=True)
+    }
+    assert expected and found == expected, (expected, found)
+    near = duplicates[duplicates["kind"] == "near_duplicate"]
+    in_train = [line in kept for line in noisy["leaked_lines"]]
+    expected = {
+        (test_line, train_line)
+        for test_line, train_line, kept in zip(
+            noisy["leaked_test_lines"], noisy["leaked_lines"], in_train, strict=True
+        )
+        if kept
+    }
+    leaked = near[near["split"] == "test"]
+    found = {
+        (line_of(a), line_of(b))
+        for a, b in zip(leaked["source"], leaked["train_source"], strict=True)
+    }
+    assert expected and expected <= found, (expected, found)
+    assert (leaked["similarity"] == 1.0).all()  # equal once case and punctuation are gone
+    report = json.loads((project / "metrics/quality.json").read_text())
+    assert report["duplicates"]["test_near_train"] == len(leaked)
+    assert report["duplicates"]["train_conflicting_groups"] == len(conflicting)
+    assert report["duplicates"]["train_conflicting_rows"] == 2 * len(conflicting)
+
+
+def test_outputs_are_byte_deterministic_and_restored_from_the_run_cache(project):
+    before = digests(project / "metrics")
+    assert repro(project, "--force", "--single-item", "quality") == {"quality"}
+    assert digests(project / "metrics") == before
+    update_params(project, {"quality": {"seed": 1}})
+    assert "quality" in repro(project, "quality")
+    assert digests(project / "metrics") != before
+    update_params(project, {"quality": {"seed": 0}})
+    output = run(["dvc", "repro", "quality"], project).stdout
+    assert "Stage 'quality' is cached - skipping run" in output
+    assert digests(project / "metrics") == before
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"folds": 1}, "quality.folds must be >= 2, got 1"),
+        ({"model": "bert"}, "quality.model must be one of baseline, transformer"),
+        ({"near_duplicate_similarity": 1.5}, "quality.near_duplicate_similarity must be in"),
+        ({"folds": 115}, "quality.folds (115) is more than the train rows of class"),
+    ],
+)
+def test_bad_quality_params_are_one_line_and_write_nothing(project, overrides, expected):
+    update_params(project, {"quality": {"seed": 0, "folds": 5, "model": "baseline", **overrides}})
+    run(["dvc", "remove", "--outs", "quality"], project, check=False)
+    try:
+        for path in ("metrics/quality.json",):
+            (project / path).unlink(missing_ok=True)
+        message = stage_error("quality", project)
+        assert message.startswith("error: params.yaml:"), message
+        assert expected in message, message
+        assert not (project / "metrics/quality.json").exists()
+    finally:
+        run(["git", "checkout", "params.yaml", "dvc.yaml"], project)
+
+
+def test_multi_label_issues_flag_a_missing_tag():
+    rng = np.random.default_rng(0)
+    labels = [[row % 3] for row in range(300)]
+    probabilities = np.full((300, 3), 0.05)
+    for row, label in enumerate(labels):
+        probabilities[row, label[0]] = 0.9 + rng.uniform(0, 0.05)
+    labels[7] = [(7 % 3 + 1) % 3]  # tagged with a label its text does not carry
+    issues = find_issues(labels, probabilities, multi_label=True)
+    assert issues.flagged[0] == 7
+    assert issues.suggested[7] == [7 % 3]
+
+
+def test_transformer_folds_fine_tune_per_fold_and_resume_after_a_kill(tmp_path, noisy, tiny_bert):
+    params = fixture_params({"train": noisy["train"], "test": noisy["test"]}, tiny_bert)
+    params["quality"] = {"model": "transformer", "folds": 2}
+    project = make_project(tmp_path / "repo", params)
+    assert repro(project, "tokenize") == {"download", "prepare", "tokenize"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "textclf.stages.quality_folds"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    for line in worker.stdout:
+        if line.startswith("Fold 1/2"):
+            worker.kill()  # as a machine that goes away would
+            break
+    worker.wait()
+    assert len(list((project / "models/quality-folds").glob("fold-*.parquet"))) == 1
+    output = run(["dvc", "repro", "quality"], project).stdout
+    assert {"quality_folds", "quality"} <= stages_run(output)
+    assert "this fold was finished by an earlier run" in output
+    assert not (project / "models/quality-folds").exists()
+    probabilities = pd.read_parquet(project / "data/quality/out_of_fold.parquet")
+    train = pd.read_parquet(project / "data/prepared/train.parquet")
+    assert probabilities.shape == (len(train), len(CLASSES))
+    assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-4)
+    report = json.loads((project / "metrics/quality.json").read_text())
+    assert report["model"] == "transformer"
+    assert report["out_of_fold_accuracy"] > 0.5  # the tiny model learns the fixture topics
+    issues = pd.read_csv(project / "metrics/quality/label_issues.csv")
+    assert len(issues) == report["label_issues"] > 0
