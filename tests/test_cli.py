@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 COMMAND = str(Path(sys.executable).parent / "textclf")
-TOOLS = ("predict", "serve", "compare", "search")
+TOOLS = ("predict", "serve", "compare", "search", "select")
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -46,7 +46,7 @@ def test_mistakes_are_one_error_line():
     unknown = run(COMMAND, "trian")
     assert unknown.returncode != 0
     assert unknown.stderr.strip() == (
-        "error: unknown command 'trian' (expected one of: predict, serve, compare, search)"
+        "error: unknown command 'trian' (expected one of: predict, serve, compare, search, select)"
     )
     bad_value = run(COMMAND, "predict", "--batch-size", "-1", "x")
     assert bad_value.returncode == 2

@@ -4,6 +4,7 @@
     textclf serve --model models/model
     textclf compare main workspace
     textclf search --trials 12 --apply
+    textclf select --input pool.csv --count 200 --output to_label.csv
     textclf <command> --help
 
 Each subcommand is also a module (`python -m textclf.predict ...`), so scripts written for
@@ -23,6 +24,7 @@ COMMANDS = {
     "serve": ("textclf.serve", "serve a model folder over HTTP"),
     "compare": ("textclf.compare", "is B really better than A? compare two experiments"),
     "search": ("textclf.search", "search for the recipe that fits your data (Optuna + DVC)"),
+    "select": ("textclf.select", "what to label next: the pool rows the model is least sure of"),
 }
 
 

@@ -25,9 +25,8 @@ from textclf.config.arguments import OneLineParser, positive_int
 from textclf.config.checks import PRECISIONS
 from textclf.config.errors import UserError
 from textclf.config.files import atomic_path
-from textclf.data.formats import detect_format, read_table
-from textclf.data.table import DataError
-from textclf.data.text import check_text_values, join_text
+from textclf.data.formats import read_table
+from textclf.data.inputs import input_layout, input_texts
 from textclf.ship.runtime import RUNTIMES, checkpoint_settings
 from textclf.ship.runtime import load as load_runtime
 from textclf.train.model import MODEL_DIR
@@ -66,33 +65,10 @@ def labelled(
 
 def read_input(path: str, settings: dict) -> tuple[pd.DataFrame, list[str]]:
     """The input file's rows and their texts, built from the columns the checkpoint was trained
-    on (`settings`: its config's `textclf` entry). A CSV/TSV whose first row names the text
-    columns has a header; otherwise it has the training data's columns. Any other file needs a
-    `text` column."""
-    text_columns = settings.get("text_columns") or ["title", "description"]
-    data_format, columns = detect_format(path), settings.get("columns")
-    try:
-        table = read_table(Path(path), path, data_format, header=True, columns=None)
-        named = set(table.frame.columns)
-        has_header = set(text_columns) <= named or "text" in named
-    except DataError:  # a first row that cannot be a header (repeated or empty values)
-        if data_format not in ("csv", "tsv") or not columns:
-            raise
-        has_header = False
-    if data_format in ("csv", "tsv") and columns and not has_header:
-        table = read_table(Path(path), path, data_format, header=False, columns=columns)
-    if set(text_columns) <= set(table.frame.columns):
-        check_text_values(table, text_columns)
-        texts = join_text(table.frame, text_columns, settings.get("clean_backslashes", True))
-    elif "text" in table.frame.columns:
-        check_text_values(table, ["text"])
-        texts = table.frame["text"].fillna("").astype(str)
-    else:
-        raise InputError(
-            f"{path} needs a 'text' column, or {' and '.join(map(repr, text_columns))} "
-            f"(it has: {', '.join(map(str, table.frame.columns))})"
-        )
-    return table.frame, texts.tolist()
+    on (`settings`: its config's `textclf` entry; see textclf.data.inputs)."""
+    layout = input_layout(path, settings)
+    table = read_table(Path(path), path, layout.data_format, layout.header, layout.columns)
+    return table.frame, input_texts(table, settings)
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "textclf predict") -> None:

@@ -27,15 +27,13 @@ def save_confusion_matrix(
 ) -> None:
     size = max(4.0, 0.9 * len(classes) + 2)
     figure, axes = plt.subplots(figsize=(size, size))
-    ConfusionMatrixDisplay.from_predictions(
-        labels,
-        predicted,
-        labels=list(range(len(classes))),
-        display_labels=list(classes),
-        cmap="Blues",
-        colorbar=False,
-        ax=axes,
-        xticks_rotation=45,
+    # counted here, not by from_predictions: a run with no rows to show still gets its figure
+    matrix = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    np.add.at(
+        matrix, (np.asarray(labels, dtype=np.int64), np.asarray(predicted, dtype=np.int64)), 1
+    )
+    ConfusionMatrixDisplay(matrix, display_labels=list(classes)).plot(
+        cmap="Blues", colorbar=False, ax=axes, xticks_rotation=45
     )
     axes.set_title(title or f"Confusion matrix ({len(labels)} test rows)")
     axes.set_ylabel(axis_names[0])

@@ -1,0 +1,69 @@
+"""New text to classify, shaped like the training data or with a `text` column: which layout a
+file has (header or not, which columns), and the model's input text of each row, built as
+training built it (`predict` reads a file whole, `select` streams it chunk by chunk)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from textclf.data.formats import detect_format, read_chunks
+from textclf.data.table import DataError, Table
+from textclf.data.text import check_text_values, join_text
+
+
+class InputError(DataError):
+    """An input file to classify cannot be used as it is."""
+
+
+@dataclass(frozen=True)
+class InputLayout:
+    data_format: str
+    header: bool
+    columns: list[str] | None  # a header-less file's columns (the training data's)
+
+
+def text_columns_of(settings: dict) -> list[str]:
+    return settings.get("text_columns") or ["title", "description"]
+
+
+def input_layout(path: str, settings: dict) -> InputLayout:
+    """How to read `path`: a CSV/TSV whose first row names the text columns (or `text`) has a
+    header; otherwise it has the training data's columns (`settings`: the checkpoint's
+    `textclf` config entry). JSON Lines and Parquet name their columns themselves."""
+    data_format, columns = detect_format(path), settings.get("columns")
+    if data_format not in ("csv", "tsv") or not columns:
+        return InputLayout(data_format, True, None)
+    try:
+        first = next(read_chunks(Path(path), path, data_format, True, None, chunk_rows=1))
+        named = set(first.frame.columns)
+        if set(text_columns_of(settings)) <= named or "text" in named:
+            return InputLayout(data_format, True, None)
+    except DataError:  # a first row that cannot be a header (repeated or empty values)
+        pass
+    return InputLayout(data_format, False, columns)
+
+
+def input_chunks(path: str, layout: InputLayout, chunk_rows: int = 10_000) -> Iterator[Table]:
+    return read_chunks(
+        Path(path), path, layout.data_format, layout.header, layout.columns, chunk_rows
+    )
+
+
+def input_texts(table: Table, settings: dict) -> list[str]:
+    """Each row's model input: the training text columns joined (and cleaned) as in training,
+    or a `text` column."""
+    text_columns = text_columns_of(settings)
+    if set(text_columns) <= set(table.frame.columns):
+        check_text_values(table, text_columns)
+        texts = join_text(table.frame, text_columns, settings.get("clean_backslashes", True))
+    elif "text" in table.frame.columns:
+        check_text_values(table, ["text"])
+        texts = table.frame["text"].fillna("").astype(str)
+    else:
+        raise InputError(
+            f"{table.name} needs a 'text' column, or {' and '.join(map(repr, text_columns))} "
+            f"(it has: {', '.join(map(str, table.frame.columns))})"
+        )
+    return texts.tolist()

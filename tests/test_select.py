@@ -1,0 +1,186 @@
+"""`textclf select`: the pool rows the trained model is least sure about, checked against
+`textclf predict`'s probabilities for the same file; streamed, spread out with --diverse, and
+bad input is one line with nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fixtures import CLASSES, news_rows, write_news_csv
+
+COMMAND = str(Path(sys.executable).parent / "textclf")
+
+
+def textclf(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([COMMAND, *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory) -> Path:
+    """An unlabelled pool: AG-News-shaped rows (the label column left empty, as a team's export
+    might have it) with some rows mixing two topics, so the model is unsure of them."""
+    rows = news_rows(150, seed=7)
+    mixed = news_rows(150, seed=8)
+    pool = [
+        ("", title, mixed[i][2] if i % 5 == 0 else description)
+        for i, (_, title, description) in enumerate(rows)
+    ]
+    return write_news_csv(tmp_path_factory.mktemp("pool") / "pool.csv", pool)
+
+
+@pytest.fixture(scope="module")
+def predicted(trained_project, pool, tmp_path_factory) -> pd.DataFrame:
+    output = tmp_path_factory.mktemp("predicted") / "predicted.csv"
+    model = str(trained_project / "models/model")
+    result = textclf("predict", "--input", str(pool), "--output", str(output), "--model", model)
+    assert result.returncode == 0, result.stderr
+    return pd.read_csv(output, keep_default_na=False)
+
+
+def margins(frame: pd.DataFrame) -> np.ndarray:
+    probabilities = np.sort(frame[[f"p_{name}" for name in CLASSES]].to_numpy(), axis=1)
+    return probabilities[:, -1] - probabilities[:, -2]
+
+
+@pytest.mark.parametrize("strategy", ["margin", "entropy"])
+def test_select_returns_the_least_sure_rows_by_predicts_probabilities(
+    trained_project, pool, predicted, tmp_path, strategy
+):
+    output = tmp_path / "to_label.csv"
+    model = str(trained_project / "models/model")
+    result = textclf(
+        "select",
+        "--input",
+        str(pool),
+        "--count",
+        "12",
+        "--output",
+        str(output),
+        "--model",
+        model,
+        "--strategy",
+        strategy,
+    )
+    assert result.returncode == 0, result.stderr
+    chosen = pd.read_csv(output, keep_default_na=False)
+    assert chosen.columns.tolist() == [
+        "label",
+        "title",
+        "description",
+        "predicted",
+        "probability",
+        strategy,
+    ]
+    probabilities = predicted[[f"p_{name}" for name in CLASSES]].to_numpy()
+    if strategy == "margin":
+        expected_order = np.argsort(margins(predicted), kind="stable")[:12]
+    else:
+        clipped = np.clip(probabilities, 1e-12, 1)
+        entropy = -(clipped * np.log(clipped)).sum(axis=1)
+        expected_order = np.argsort(-entropy, kind="stable")[:12]
+    expected = predicted.iloc[expected_order]
+    # predict rounds its probabilities to 4 places: compare the sets of rows and the values
+    assert set(chosen["title"] + chosen["description"]) == set(
+        expected["title"] + expected["description"]
+    )
+    values = chosen[strategy].to_numpy()
+    assert (np.diff(values) >= 0).all() if strategy == "margin" else (np.diff(values) <= 0).all()
+    lookup = predicted.set_index(predicted["title"] + predicted["description"])
+    for row in chosen.itertuples():
+        match = lookup.loc[row.title + row.description]
+        assert row.predicted == match["predicted"]
+        assert row.probability == pytest.approx(match[f"p_{row.predicted}"], abs=2e-4)
+
+
+def test_diverse_selection_spreads_over_more_candidates(trained_project, pool, tmp_path):
+    model = str(trained_project / "models/model")
+    plain, diverse = tmp_path / "plain.csv", tmp_path / "diverse.csv"
+    for output, extra in ((plain, []), (diverse, ["--diverse", "--candidates", "4"])):
+        result = textclf(
+            "select",
+            "--input",
+            str(pool),
+            "--count",
+            "8",
+            "--output",
+            str(output),
+            "--model",
+            model,
+            *extra,
+        )
+        assert result.returncode == 0, result.stderr
+    plain_rows, diverse_rows = pd.read_csv(plain), pd.read_csv(diverse)
+    assert len(diverse_rows) == 8 and diverse_rows["title"].is_unique
+    assert (np.diff(diverse_rows["margin"]) >= 0).all()  # still most unsure first
+    # chosen among the 32 most unsure, not only the 8 most unsure
+    top32 = tmp_path / "top32.csv"
+    assert (
+        textclf(
+            "select",
+            "--input",
+            str(pool),
+            "--count",
+            "32",
+            "--output",
+            str(top32),
+            "--model",
+            model,
+        ).returncode
+        == 0
+    )
+    assert set(diverse_rows["title"]) <= set(pd.read_csv(top32)["title"])
+    assert set(diverse_rows["title"]) != set(plain_rows["title"])
+
+
+def test_select_streams_a_pool_in_chunks(trained_project, tmp_path):
+    """A JSON Lines pool of 25,000 rows goes through in chunks (the progress lines show them)
+    and the selection is the same as for any other format of the same rows."""
+    rows = news_rows(25_000, seed=9)
+    frame = pd.DataFrame({"text": [f"{title} {description}" for _, title, description in rows]})
+    pool = tmp_path / "pool.jsonl"
+    frame.to_json(pool, orient="records", lines=True)
+    output = tmp_path / "out.csv"
+    result = textclf(
+        "select",
+        "--input",
+        str(pool),
+        "--count",
+        "5",
+        "--output",
+        str(output),
+        "--model",
+        str(trained_project / "models/model"),
+        "--batch-size",
+        "256",
+    )
+    assert result.returncode == 0, result.stderr
+    progress = [line for line in result.stderr.splitlines() if line.endswith("rows scored")]
+    assert progress[0] == "10000 rows scored" and progress[-1] == "25000 rows scored"
+    assert len(pd.read_csv(output)) == 5
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--count", "0"], "error: argument --count: must be a positive integer, got '0'"),
+        (["--count", "3", "--input", "missing.csv"], "error: missing.csv: file not found"),
+        (["--count", "3", "--output", "no/such/folder/out.csv"], "the folder no/such/folder"),
+        (["--count", "3", "--strategy", "random"], "error: argument --strategy: invalid choice"),
+    ],
+)
+def test_bad_select_arguments_are_one_line_and_write_nothing(
+    trained_project, pool, tmp_path, args, expected
+):
+    arguments = ["--input", str(pool), "--model", str(trained_project / "models/model"), *args]
+    result = subprocess.run(
+        [COMMAND, "select", *arguments], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and expected in lines[0], result.stderr
+    assert list(tmp_path.iterdir()) == []
