@@ -193,12 +193,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(model_folder: Path) -> Iterator[str]:
-    """`python -m textclf.serve` for `model_folder` on a free loopback port; yields its URL."""
+def serving(model_folder: Path, *flags: str) -> Iterator[str]:
+    """`python -m textclf.serve` for `model_folder` on a free loopback port, once its model is
+    loaded (`/ready`); yields its URL."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "textclf.serve", "--model", str(model_folder)]
-        + ["--host", "127.0.0.1", "--port", str(port), "--max-batch", "64"],
+        + ["--host", "127.0.0.1", "--port", str(port), "--max-batch", "64", *flags],
         env=command_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -211,9 +212,9 @@ def serving(model_folder: Path) -> Iterator[str]:
             if process.poll() is not None:
                 raise AssertionError(f"server exited: {process.stderr.read().decode()}")
             try:
-                urllib.request.urlopen(f"{url}/health", timeout=1)
+                urllib.request.urlopen(f"{url}/ready", timeout=1)
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError):  # HTTPError 503: still loading
                 time.sleep(0.2)
         yield url
     finally:

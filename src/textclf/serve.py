@@ -1,13 +1,16 @@
-"""Serve a shipped model folder over HTTP (FastAPI + uvicorn).
+"""Serve a shipped model folder over HTTP (FastAPI + uvicorn), with dynamic batching.
 
     textclf serve --model models/model --host 127.0.0.1 --port 8000
     python -m textclf.serve ...          (the same)
 
-The routes are described in `textclf.ship.service`.
+The routes are described in `textclf.ship.service`, the batching in `textclf.ship.batching`.
+The port answers at once; `GET /ready` says when the model is loaded. SIGTERM (or Ctrl-C)
+stops taking new connections and lets the requests in flight finish.
 """
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 
 import uvicorn
@@ -15,8 +18,20 @@ import uvicorn
 from textclf.config.arguments import OneLineParser, port_number, positive_int
 from textclf.config.errors import UserError
 from textclf.ship.runtime import RUNTIMES
-from textclf.ship.service import MAX_BATCH, create_app
+from textclf.ship.service import MAX_BATCH, MAX_BODY_BYTES, create_app
 from textclf.train.model import MODEL_DIR
+
+
+def non_negative_number(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 <= number <= 10_000:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"must be a number of milliseconds, 0 to 10000, got {value!r}"
+        )
+    return number
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "textclf serve") -> None:
@@ -28,11 +43,41 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf serve") -> None
     parser.add_argument("--port", type=port_number, default=8000)
     parser.add_argument("--runtime", choices=RUNTIMES, default="auto")
     parser.add_argument(
-        "--max-batch", type=positive_int, default=MAX_BATCH, help="texts per request"
+        "--max-batch", type=positive_int, default=MAX_BATCH, help="texts per request (413 above)"
+    )
+    parser.add_argument(
+        "--max-batch-tokens",
+        type=positive_int,
+        default=16_384,
+        help="token budget of one batch of concurrent requests (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-wait-ms",
+        type=non_negative_number,
+        default=2.0,
+        help="how long a batch waits for stragglers while others wait (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-queue",
+        type=positive_int,
+        default=512,
+        help="requests waiting at most; more get 503 with Retry-After (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-body-bytes", type=positive_int, default=MAX_BODY_BYTES, help="413 above"
     )
     args = parser.parse_args(argv)
     try:
-        app = create_app(args.model, args.runtime, args.max_batch)
+        app = create_app(
+            args.model,
+            args.runtime,
+            args.max_batch,
+            args.max_body_bytes,
+            args.max_batch_tokens,
+            args.max_wait_ms,
+            args.max_queue,
+            load_now=False,
+        )
     except UserError as failure:
         raise SystemExit(f"error: {failure}") from None
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

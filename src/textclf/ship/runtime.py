@@ -17,7 +17,7 @@ import numpy as np
 from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
 
 from textclf.config.files import read_json
-from textclf.data.truncation import encode_texts
+from textclf.data.cutting import encode_cut
 from textclf.train.model import (
     CheckpointError,
     checkpoint_config_settings,
@@ -87,7 +87,7 @@ class Classifier:
         precision: str = "auto",
     ) -> np.ndarray:
         """One row per text: class probabilities (multi-label: one sigmoid per label)."""
-        encoded = encode_texts(
+        encoded = encode_cut(
             self.tokenizer,
             texts,
             self.settings.get("truncation", "head"),

@@ -8,36 +8,84 @@ it with uvicorn).
                               "probabilities": {"World": 0.01, ...}}, ...]}
             a multi-label model: {"labels": [every label at or above its threshold],
                                   "probabilities": {...}} per text
-    GET  /health   -> {"status": "ok", "runtime": "onnx", "classes": [...]}
-    GET  /classes  -> {"classes": [...]}
+    POST / (and /predict)  {"inputs": "..." | ["...", ...], "parameters": {"top_k": 2}}
+         -> [[{"label": "Business", "score": 0.97}, ...], ...]   (Hugging Face's shape, by
+            score, one list per input: `InferenceClient(model=URL).text_classification`)
+    GET  /         a demo page (no CDN: it works offline); FastAPI's /docs is off for the same
+                   reason, /openapi.json describes the routes
+    GET  /health   liveness: {"status": "ok" | "loading", ...}
+    GET  /ready    200 once the model is loaded, 503 before
+    GET  /metrics  Prometheus text format (textclf.ship.monitoring)
 
-The model is loaded once, at start. A bad request gets a 4xx answer with one line in
-`{"error": ...}`: malformed JSON (400), too large a body or batch (413), a wrong shape or type
-(422).
+Requests are batched by textclf.ship.batching. Every refusal is one line in `{"error": ...}`:
+malformed JSON or UTF-8 (400), a missing route (404) or method (405), too large a body or
+batch (413), a wrong shape or type (422), a full queue or a model still loading (503, with
+Retry-After).
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.resources
+import os
+import sys
 import threading
+import time
 
-import pandas as pd
+import numpy as np
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, StrictStr
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException
 
-from textclf.data.text import join_text
-from textclf.ship.runtime import checkpoint_settings, load
+from textclf.ship.batching import Batcher, QueueFull
+from textclf.ship.body_limit import BodyLimit
+from textclf.ship.monitoring import ServiceMetrics
+from textclf.ship.requests import BadRequest, parse_request
+from textclf.ship.runtime import Classifier, checkpoint_settings, load
 from textclf.train.model import MODEL_DIR
 
 MAX_BATCH = 256
 MAX_BODY_BYTES = 1_000_000
+ROUTES = {"/", "/predict", "/health", "/ready", "/classes", "/metrics"}
 
 
-class PredictRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    texts: list[StrictStr] | None = None
-    records: list[dict[str, StrictStr | None]] | None = None
+class Service:
+    """The model, loaded once (at once, or in the background for `textclf serve`), and the
+    batcher that feeds it."""
+
+    def __init__(self, model_dir: str, runtime: str, batching: dict):
+        self.model_dir, self.runtime, self.batching = model_dir, runtime, batching
+        self.settings = checkpoint_settings(model_dir)  # a folder with no model fails here
+        self.classifier: Classifier | None = None
+        self.batcher: Batcher | None = None
+        self.metrics = ServiceMetrics(lambda: self.batcher.depth if self.batcher else 0)
+
+    def load(self) -> None:
+        classifier = load(self.model_dir, self.runtime)
+        limit = classifier.tokenizer.model_max_length or 512
+        self.batcher = Batcher(
+            lambda texts: classifier.probabilities(texts),
+            max_tokens_per_text=min(limit, 100_000),
+            observe=self.metrics.observe_batch,
+            **self.batching,
+        )
+        self.classifier = classifier
+
+    def load_in_background(self) -> None:
+        def load_or_exit() -> None:
+            try:
+                self.load()
+            except Exception as failure:  # a checkpoint that cannot load: say so and stop
+                print(
+                    f"error: {self.model_dir}: cannot load the model ({failure})", file=sys.stderr
+                )
+                os._exit(1)
+
+        threading.Thread(target=load_or_exit, name="load-model", daemon=True).start()
+
+
+def error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def create_app(
@@ -45,75 +93,119 @@ def create_app(
     runtime: str = "auto",
     max_batch: int = MAX_BATCH,
     max_body_bytes: int = MAX_BODY_BYTES,
+    max_batch_tokens: int = 16_384,
+    max_wait_ms: float = 2.0,
+    max_queue: int = 512,
+    load_now: bool = True,
 ) -> FastAPI:
-    """The service for `model_dir`, with the model loaded (once, here)."""
-    classifier = load(model_dir, runtime)
-    settings = checkpoint_settings(model_dir)
-    text_columns = settings.get("text_columns") or ["title", "description"]
-    inference = threading.Lock()
-    app = FastAPI(title="textclf", description="Text classification with a textclf model")
+    """The service for `model_dir`; `load_now=False` loads the model in the background once the
+    server runs (`/ready` says when)."""
+    batching = dict(max_batch_tokens=max_batch_tokens, max_wait_ms=max_wait_ms, max_queue=max_queue)
+    service = Service(model_dir, runtime, batching)
+    if load_now:
+        service.load()
 
-    def error(status: int, message: str) -> JSONResponse:
-        return JSONResponse({"error": message}, status_code=status)
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if service.classifier is None:
+            service.load_in_background()
+        yield
+        if service.batcher is not None:  # uvicorn has let the requests in flight finish
+            service.batcher.close()
+
+    app = FastAPI(
+        title="textclf",
+        description="Text classification with a textclf model",
+        docs_url=None,  # Swagger UI and ReDoc load from a CDN: blank offline
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 
     @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > max_body_bytes:
-            return error(413, f"body of {declared} bytes; the limit is {max_body_bytes}")
-        if len(await request.body()) > max_body_bytes:
-            return error(413, f"body over {max_body_bytes} bytes")
-        return await call_next(request)
+    async def count(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.url.path if request.url.path in ROUTES else "other"
+        service.metrics.observe_request(route, response.status_code, time.perf_counter() - started)
+        return response
 
-    @app.exception_handler(RequestValidationError)
-    async def one_line(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0]
-        if first["type"] == "json_invalid":
-            return error(400, "body is not valid JSON")
-        where = "".join(
-            f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"][1:]
-        ).lstrip(".")
-        return error(422, f"{where or 'body'}: {first['msg']}")
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        messages = {
+            404: f"no route {request.url.path}",
+            405: f"{request.method} is not allowed on {request.url.path}",
+        }
+        return error(exc.status_code, messages.get(exc.status_code, str(exc.detail)))
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        return error(500, f"internal error: {type(exc).__name__}")
+
+    @app.get("/", response_class=HTMLResponse)
+    def demo() -> str:
+        return importlib.resources.files("textclf.ship").joinpath("demo.html").read_text("utf-8")
 
     @app.get("/health")
     def health() -> dict:
+        classifier = service.classifier
+        if classifier is None:
+            return {"status": "loading"}
         return {"status": "ok", "runtime": classifier.runtime, "classes": classifier.classes}
 
+    @app.get("/ready")
+    def ready() -> JSONResponse:
+        loaded = service.classifier is not None
+        return JSONResponse({"ready": loaded}, status_code=200 if loaded else 503)
+
     @app.get("/classes")
-    def classes() -> dict:
-        return {"classes": classifier.classes}
+    def classes() -> JSONResponse:
+        if service.classifier is None:
+            return error(503, "the model is still loading", {"Retry-After": "1"})
+        return JSONResponse({"classes": service.classifier.classes})
 
-    @app.post("/predict", response_model=None)
-    def predict(body: PredictRequest) -> JSONResponse | dict:
-        if (body.texts is None) == (body.records is None):
-            return error(422, 'give either "texts" or "records"')
-        if body.records is not None:
-            missing = [c for c in text_columns if any(c not in r for r in body.records)]
-            if missing:
-                return error(422, f"records need the text columns {', '.join(text_columns)}")
-            texts = join_text(
-                pd.DataFrame(body.records), text_columns, settings.get("clean_backslashes", True)
-            ).tolist()
-        else:
-            texts = body.texts
-        if not texts:
-            return error(422, "no texts: send at least one")
-        if len(texts) > max_batch:
-            return error(413, f"batch of {len(texts)} texts; the limit is {max_batch}")
-        # one request at a time: a fast tokenizer shared between threads can fail ("Already
-        # borrowed"), and the model uses every core anyway
-        with inference:
-            probabilities = classifier.probabilities(texts)
-        names = classifier.classes
-        predictions = []
-        for row, labels in zip(probabilities, classifier.decisions(probabilities), strict=True):
-            scores = {name: round(float(p), 6) for name, p in zip(names, row, strict=True)}
-            if classifier.multi_label:
-                predictions.append({"labels": labels, "probabilities": scores})
-            else:
-                predictions.append(
-                    {"label": labels[0], "score": max(scores.values()), "probabilities": scores}
-                )
-        return {"predictions": predictions}
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(service.metrics.text(), media_type="text/plain; version=0.0.4")
 
+    async def predict(request: Request) -> JSONResponse:
+        classifier = service.classifier
+        if classifier is None or service.batcher is None:
+            return error(503, "the model is still loading", {"Retry-After": "1"})
+        try:
+            parsed = parse_request(await request.body(), service.settings, max_batch)
+            probabilities = await service.batcher.submit(parsed.texts)
+        except BadRequest as bad:
+            return error(bad.status, str(bad))
+        except QueueFull:
+            return error(503, "too many requests waiting; retry shortly", {"Retry-After": "1"})
+        if parsed.hf_shape:
+            return JSONResponse(ranked(probabilities, classifier.classes, parsed.top_k))
+        return JSONResponse({"predictions": predictions(probabilities, classifier)})
+
+    app.add_api_route("/predict", predict, methods=["POST"])
+    app.add_api_route("/", predict, methods=["POST"])
     return app
+
+
+def ranked(probabilities: np.ndarray, classes: list[str], top_k: int | None) -> list:
+    """Hugging Face's answer: per input, labels by score, the first `top_k` (all: None)."""
+    answer = []
+    for row in probabilities:
+        order = np.argsort(-row, kind="stable")[:top_k]
+        answer.append([{"label": classes[i], "score": round(float(row[i]), 6)} for i in order])
+    return answer
+
+
+def predictions(probabilities: np.ndarray, classifier: Classifier) -> list[dict]:
+    names, answer = classifier.classes, []
+    for row, labels in zip(probabilities, classifier.decisions(probabilities), strict=True):
+        scores = {name: round(float(p), 6) for name, p in zip(names, row, strict=True)}
+        if classifier.multi_label:
+            answer.append({"labels": labels, "probabilities": scores})
+        else:
+            answer.append(
+                {"label": labels[0], "score": max(scores.values()), "probabilities": scores}
+            )
+    return answer
