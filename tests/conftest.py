@@ -196,6 +196,13 @@ def free_port() -> int:
 def serving(model_folder: Path, *flags: str) -> Iterator[str]:
     """`python -m textclf.serve` for `model_folder` on a free loopback port, once its model is
     loaded (`/ready`); yields its URL."""
+    with server_process(model_folder, *flags) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def server_process(model_folder: Path, *flags: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As `serving`, yielding the URL and the server's process."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "textclf.serve", "--model", str(model_folder)]
@@ -216,7 +223,8 @@ def serving(model_folder: Path, *flags: str) -> Iterator[str]:
                 break
             except (urllib.error.URLError, ConnectionError):  # HTTPError 503: still loading
                 time.sleep(0.2)
-        yield url
+        yield url, process
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)

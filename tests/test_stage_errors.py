@@ -400,11 +400,18 @@ def test_best_metric_of_the_other_task_stops_train_before_training(
         train={"best_metric": "f1_micro", "load_best": True},
     )
     message = run_stage(train, prepared_project, monkeypatch)
-    assert message == (
-        "error: train.best_metric 'f1_micro' is not a single-label validation metric "
-        "(loss, accuracy, f1_macro)"
+    line = next(
+        number
+        for number, text in enumerate(
+            (prepared_project / "params.yaml").read_text().splitlines(), 1
+        )
+        if text.strip().startswith("best_metric:")
     )
-    assert not (prepared_project / "models/trained").exists()
+    assert message == (
+        f"error: params.yaml:{line}: train.best_metric 'f1_micro' is not a single-label "
+        "validation metric (loss, accuracy, f1_macro)"
+    )
+    assert not (prepared_project / "models").exists()  # not even a checkpoint fingerprint
 
 
 def test_multi_label_lists_in_json_lines(tmp_path, monkeypatch):

@@ -17,7 +17,7 @@ class BodyLimit:
         self.app, self.max_bytes = app, max_bytes
 
     async def refuse(self, send, message: str) -> None:
-        body = json.dumps({"error": message}).encode()
+        body = json.dumps({"error": message}, separators=(",", ":")).encode()
         await send(
             {
                 "type": "http.response.start",

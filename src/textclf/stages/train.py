@@ -79,15 +79,15 @@ def launch_workers(processes: int) -> None:
 
 def train(params: Params) -> None:
     train = params.train
+    schema = read_schema()
+    classes, multi_label = schema["classes"], schema.get("multi_label", False)
+    check_best_metric(train.best_metric, multi_label)  # before anything is written
     shards = [path for split in ("train", "validation") for path in tokenized_files(split)]
     resume_from = resumable_checkpoint(
         CHECKPOINT_DIR, run_fingerprint(params, shards), prepare=is_main_process()
     )
     if resume_from and is_main_process():
         print(f"Resuming from {resume_from}")
-    schema = read_schema()
-    classes, multi_label = schema["classes"], schema.get("multi_label", False)
-    check_best_metric(train.best_metric, multi_label)
     tokenizer = AutoTokenizer.from_pretrained(TOKENIZER_DIR)
     counts, rows = label_counts_of(PREPARED_DIR / "train.parquet", len(classes))
     weights = class_weights(train.class_weights, counts, rows, multi_label)
