@@ -4,6 +4,7 @@ texts in each, time in the runtime) and the queue's depth, served as `GET /metri
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -57,3 +58,28 @@ class ServiceMetrics:
 
     def text(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class RequestMetrics:
+    """ASGI middleware counting every HTTP request by route and status, with its latency (a
+    plain ASGI wrapper: Starlette's BaseHTTPMiddleware costs a task per request)."""
+
+    def __init__(self, app, metrics: ServiceMetrics, routes: set[str]):
+        self.app, self.metrics, self.routes = app, metrics, routes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), [500]
+
+        async def tracked_send(message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        finally:
+            route = scope["path"] if scope["path"] in self.routes else "other"
+            self.metrics.observe_request(route, status[0], time.perf_counter() - started)

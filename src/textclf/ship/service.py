@@ -30,7 +30,6 @@ import importlib.resources
 import os
 import sys
 import threading
-import time
 
 import numpy as np
 from fastapi import FastAPI, Request
@@ -39,7 +38,7 @@ from starlette.exceptions import HTTPException
 
 from textclf.ship.batching import Batcher, QueueFull
 from textclf.ship.body_limit import BodyLimit
-from textclf.ship.monitoring import ServiceMetrics
+from textclf.ship.monitoring import RequestMetrics, ServiceMetrics
 from textclf.ship.requests import BadRequest, parse_request
 from textclf.ship.runtime import Classifier, checkpoint_settings, load
 from textclf.train.model import MODEL_DIR
@@ -53,8 +52,9 @@ class Service:
     """The model, loaded once (at once, or in the background for `textclf serve`), and the
     batcher that feeds it."""
 
-    def __init__(self, model_dir: str, runtime: str, batching: dict):
+    def __init__(self, model_dir: str, runtime: str, batching: dict, micro_batch: int = 4):
         self.model_dir, self.runtime, self.batching = model_dir, runtime, batching
+        self.micro_batch = micro_batch
         self.settings = checkpoint_settings(model_dir)  # a folder with no model fails here
         self.classifier: Classifier | None = None
         self.batcher: Batcher | None = None
@@ -64,7 +64,9 @@ class Service:
         classifier = load(self.model_dir, self.runtime)
         limit = classifier.tokenizer.model_max_length or 512
         self.batcher = Batcher(
-            lambda texts: classifier.probabilities(texts),
+            # length-sorted micro-batches: on CPU, 4 texts a run beat both 1 and 64
+            # (bench/RESULTS.md, "Service under load")
+            lambda texts: classifier.probabilities(texts, self.micro_batch),
             max_tokens_per_text=min(limit, 100_000),
             observe=self.metrics.observe_batch,
             **self.batching,
@@ -122,14 +124,7 @@ def create_app(
     )
     app.state.service = service
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
-
-    @app.middleware("http")
-    async def count(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.url.path if request.url.path in ROUTES else "other"
-        service.metrics.observe_request(route, response.status_code, time.perf_counter() - started)
-        return response
+    app.add_middleware(RequestMetrics, metrics=service.metrics, routes=ROUTES)  # outermost
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
