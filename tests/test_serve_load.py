@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.error
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import psutil
 import pytest
@@ -255,3 +256,18 @@ def test_ready_is_false_until_the_model_is_loaded(model_folder):  # noqa: F811
         process.wait(timeout=30)
     assert seen and seen[-1] == (200, {"ready": True})
     assert all(answer == (503, {"ready": False}) for answer in seen[:-1])
+
+
+def python_snippets(page: str) -> list[str]:
+    text = (Path(__file__).resolve().parents[1] / "docs" / page).read_text()
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+def test_the_docs_client_snippets_run_against_the_service(server, capsys):
+    snippets = python_snippets("serving.md")
+    assert len(snippets) == 2
+    for snippet in snippets:
+        code = snippet.replace("http://127.0.0.1:8000", server)
+        exec(compile(code, "docs/serving.md", "exec"), {})  # the page's code, as a user runs it
+    printed = capsys.readouterr().out.strip()
+    assert printed in CLASSES

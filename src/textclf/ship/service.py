@@ -45,6 +45,7 @@ from textclf.train.model import MODEL_DIR
 
 MAX_BATCH = 256
 MAX_BODY_BYTES = 1_000_000
+CPU_MICRO_BATCH, GPU_MICRO_BATCH = 4, 64
 ROUTES = {"/", "/predict", "/health", "/ready", "/classes", "/metrics"}
 
 
@@ -52,9 +53,8 @@ class Service:
     """The model, loaded once (at once, or in the background for `textclf serve`), and the
     batcher that feeds it."""
 
-    def __init__(self, model_dir: str, runtime: str, batching: dict, micro_batch: int = 4):
+    def __init__(self, model_dir: str, runtime: str, batching: dict):
         self.model_dir, self.runtime, self.batching = model_dir, runtime, batching
-        self.micro_batch = micro_batch
         self.settings = checkpoint_settings(model_dir)  # a folder with no model fails here
         self.classifier: Classifier | None = None
         self.batcher: Batcher | None = None
@@ -62,11 +62,13 @@ class Service:
 
     def load(self) -> None:
         classifier = load(self.model_dir, self.runtime)
+        # a gathered batch runs in length-sorted micro-batches: on a CPU, 4 texts a run beat
+        # both 1 and 32 (bench/RESULTS.md, "Service under load"); a GPU wants large ones
+        on_gpu = classifier.runtime == "torch" and classifier.model.device.type != "cpu"
+        micro_batch = GPU_MICRO_BATCH if on_gpu else CPU_MICRO_BATCH
         limit = classifier.tokenizer.model_max_length or 512
         self.batcher = Batcher(
-            # length-sorted micro-batches: on CPU, 4 texts a run beat both 1 and 64
-            # (bench/RESULTS.md, "Service under load")
-            lambda texts: classifier.probabilities(texts, self.micro_batch),
+            lambda texts: classifier.probabilities(texts, micro_batch),
             max_tokens_per_text=min(limit, 100_000),
             observe=self.metrics.observe_batch,
             **self.batching,
