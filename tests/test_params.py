@@ -2,6 +2,7 @@ import re
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
 from textclf.config.errors import ParamsError
 from textclf.config.params import load_params, parse_params
@@ -105,3 +106,36 @@ def test_docs_document_every_param_and_nothing_else():
     documented = set(re.findall(r"^\| `([a-z_]+\.[A-Za-z_]+)` \|", page, flags=re.MULTILINE))
     assert documented == keys
     load_params(ROOT / "params.yaml")  # and the defaults are valid
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"text_columns": ["title", "title"]}, "data.text_columns names a column twice: title"),
+        ({"columns": ["label", "title", "title"]}, "data.columns names a column twice: title"),
+        ({"columns": []}, "data.columns must name the columns of a header-less file"),
+        ({"label_column": ""}, "data.label_column must name a column, got ''"),
+        ({"columns": ["label", "headline"]}, "data.columns has no 'title'"),
+        ({"text_columns": [" "]}, "data.text_columns must not hold an empty column name"),
+    ],
+)
+def test_column_params_that_cannot_work_fail_in_the_first_stage(tmp_path, data, message):
+    """Checked when params.yaml is read, so `download` (the first stage) stops before
+    data/raw is written."""
+    params = YAML(typ="safe", pure=True).load((ROOT / "params.yaml").read_text())
+    params["data"].update(data)
+    path = tmp_path / "params.yaml"
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.dump(params, path)
+    with pytest.raises(ParamsError, match=re.escape(message)) as failure:
+        load_params(path)
+    assert re.match(rf"{re.escape(str(path))}:\d+: data\.", str(failure.value)), failure.value
+
+
+def test_json_lines_data_needs_no_header_less_columns(tmp_path):
+    params = YAML(typ="safe", pure=True).load((ROOT / "params.yaml").read_text())
+    params["data"].update(train_url="train.jsonl", text_columns=["text"], columns=None)
+    path = tmp_path / "params.yaml"
+    YAML(typ="safe", pure=True).dump(params, path)
+    assert load_params(path).data.text_columns == ["text"]

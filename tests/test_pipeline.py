@@ -262,6 +262,21 @@ def test_checkpoint_answers_with_class_names_in_transformers_pipeline(project):
     assert all(name in report for name in CLASSES)
 
 
+def test_the_model_cards_snippet_classifies_a_text_longer_than_the_model_reads(project):
+    card = (project / "models/model/README.md").read_text()
+    snippet = re.search(r"```python\n(.*?)```", card, re.S).group(1)
+    long_text = "Shares profit market investors earnings " * 400  # 2,000 words
+    code = snippet.replace('"models/model"', repr(str(project / "models/model"))).replace(
+        '"Stocks rally as oil prices fall"', repr(long_text)
+    )
+    namespace: dict = {}
+    # the snippet's last line is an expression: keep its value (top_k=None: every class)
+    exec(
+        compile(code.replace("\nclassify(", "\nanswer = classify("), "README.md", "exec"), namespace
+    )
+    assert {entry["label"] for entry in namespace["answer"]} == set(CLASSES)
+
+
 def test_repro_reruns_only_what_changed(project):
     assert repro(project) == set(), "nothing changed, nothing may run"
     before = json.loads((project / "metrics/train.json").read_text())

@@ -86,6 +86,32 @@ BAD_INPUTS = {
     "header only": (b"id,text\n", "in.csv: no rows"),
     "latin-1": (b"id,text\n1,ok\n2,caf\xe9\n", "in.csv:3: bytes that are not UTF-8"),
 }
+BAD_JSONL = b'{"text": "fine"}\n{"text": "bad \\ud800"}\n'
+
+
+def test_a_lone_surrogate_or_a_folder_as_input_is_one_line(checkpoint, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(BAD_JSONL)
+    for given, expected in (
+        (
+            source,
+            f"error: {source}:2: key 'text' holds a lone surrogate (\\ud800), which is not text",
+        ),
+        (tmp_path, f"error: {tmp_path} is a folder: give a data file"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(
+                [
+                    "--model",
+                    str(checkpoint),
+                    "--input",
+                    str(given),
+                    "--output",
+                    str(tmp_path / "o.csv"),
+                ]
+            )
+        assert str(exit_info.value.code) == expected
+        assert not (tmp_path / "o.csv").exists()
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))

@@ -164,3 +164,21 @@ def test_a_folder_without_a_model_is_one_line(tmp_path):
     assert (
         result.stderr == f"error: {tmp_path}: no checkpoint here (run `dvc repro` or `dvc pull`)\n"
     )
+
+
+def test_typed_texts_get_the_training_clean_up_as_records_do(server, model_folder, tmp_path):
+    """One clean-up for every path: a backslash is a space whether the text is typed, sent as
+    `texts`, read from a `text` column or joined from records."""
+    by_text = post(server, {"texts": ["Oil\\prices fall"]})
+    by_record = post(server, {"records": [{"title": "Oil\\prices", "description": "fall"}]})
+    spaced = post(server, {"texts": ["Oil prices fall"]})
+    assert by_text == by_record == spaced
+    typed = classify(["Oil\\prices fall"], str(model_folder), runtime="torch")
+    column = tmp_path / "in.jsonl"
+    column.write_text(json.dumps({"text": "Oil\\prices fall"}) + "\n")
+    from textclf.predict import read_input
+
+    _, texts = read_input(str(column), {"clean_backslashes": True})
+    from_file = classify(texts, str(model_folder), runtime="torch")
+    plain = classify(["Oil prices fall"], str(model_folder), runtime="torch")
+    assert typed.equals(plain) and from_file.equals(plain)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -322,7 +323,17 @@ OWN_DATA_ERRORS = {
     "header-less without data.columns": (
         {"train.csv": "a,1\n", "test.csv": "b,0\n"},
         {"train_url": "t/train.csv", "test_url": "t/test.csv", "columns": None},
-        "error: t/train.csv: data.columns is null and data.header is false",
+        "data.columns must name the columns of a header-less file (or set data.header: true)",
+    ),
+    "lone surrogate": (
+        {
+            "train.jsonl": TRAIN_JSONL[:200].rsplit("\n", 1)[0]
+            + '\n{"subject": "bad \\ud800 here", "body": "b", "category": "bug"}\n'
+            + TRAIN_JSONL,
+            "test.jsonl": TRAIN_JSONL,
+        },
+        {"text_columns": ["subject", "body"], "label_column": "category"},
+        "error: mine/train.jsonl:",
     ),
 }
 
@@ -331,7 +342,10 @@ OWN_DATA_ERRORS = {
 def test_own_data_errors_name_the_users_file_and_line(tmp_path, case):
     files, data, expected = OWN_DATA_ERRORS[case]
     project = own_data_project(tmp_path, files, **data)
-    assert stage_error("prepare", project).startswith(expected)
+    message = stage_error("prepare", project)
+    assert message.startswith("error: ") and expected in message, message
+    if case == "lone surrogate":
+        assert re.search(r"train\.jsonl:\d+: key 'subject' holds a lone surrogate", message)
     assert not (project / "data/prepared").exists()
     assert not (project / "metrics").exists()
 
@@ -438,3 +452,18 @@ def test_multi_label_lists_in_json_lines(tmp_path, monkeypatch):
     assert [list(ids) for ids in test["label"][:3]] == [[0, 1], [], [2]]
     schema = json.loads((tmp_path / "data/prepared/schema.json").read_text())
     assert (schema["classes"], schema["multi_label"]) == (["a", "b", "c"], True)
+
+
+def test_a_parquet_file_with_a_repeated_column_is_one_line(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_arrays(
+        [pa.array(["a", "b"]), pa.array(["c", "d"]), pa.array(["x", "y"])],
+        names=["text", "text", "label"],
+    )
+    project = own_data_project(tmp_path, {}, train_url="mine/train.parquet")
+    (project / "data/raw").mkdir(parents=True)
+    pq.write_table(table, project / "data/raw/train.parquet")
+    message = stage_error("prepare", project)
+    assert message == "error: mine/train.parquet: the column 'text' appears more than once"

@@ -47,10 +47,41 @@ class DataParams:
                 raise ParamsError(f"data.classes must be unique, repeated: {', '.join(repeated)}")
         if not self.text_columns:
             raise ParamsError("data.text_columns must name at least one column")
+        for key in ("text_columns", "columns"):
+            names = getattr(self, key)
+            if names is None:
+                continue
+            blank = [name for name in names if not name.strip()]
+            if blank:
+                raise ParamsError(f"data.{key} must not hold an empty column name")
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            if repeated:
+                raise ParamsError(f"data.{key} names a column twice: {', '.join(repeated)}")
+        if not self.label_column.strip():
+            raise ParamsError("data.label_column must name a column, got ''")
+        if not self.header and self.delimited():
+            if not self.columns:
+                raise ParamsError(
+                    "data.columns must name the columns of a header-less file (or set "
+                    "data.header: true)"
+                )
+            missing = [c for c in [*self.text_columns, self.label_column] if c not in self.columns]
+            if missing:
+                raise ParamsError(
+                    f"data.columns has no {missing[0]!r} (data.text_columns and data.label_column "
+                    "must be among the columns of a header-less file)"
+                )
         if self.label_column in self.text_columns:
             raise ParamsError(
                 f"data.label_column {self.label_column!r} is also in data.text_columns"
             )
+
+    def delimited(self) -> bool:
+        """A CSV/TSV train file, whose `columns` name a header-less file's columns."""
+        if self.format != "auto":
+            return self.format in ("csv", "tsv")
+        name = self.train_url.split("?")[0].lower().removesuffix(".gz")
+        return name.endswith((".csv", ".tsv"))
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,10 @@ def input_layout(path: str, settings: dict) -> InputLayout:
     """How to read `path`: a CSV/TSV whose first row names the text columns (or `text`) has a
     header; otherwise it has the training data's columns (`settings`: the checkpoint's
     `textclf` config entry). JSON Lines and Parquet name their columns themselves."""
+    if Path(path).is_dir():
+        raise InputError(f"{path} is a folder: give a data file")
+    if not Path(path).is_file():
+        raise InputError(f"{path}: file not found")
     data_format, columns = detect_format(path), settings.get("columns")
     if data_format not in ("csv", "tsv") or not columns:
         return InputLayout(data_format, True, None)

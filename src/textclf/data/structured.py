@@ -4,6 +4,7 @@ of at most `chunk_rows` rows."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from textclf.data.table import DataError, Table
+from textclf.data.table import LONE_SURROGATE, DataError, Table
+
+ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # only such lines need the check
 
 
 def jsonl_chunks(lines: Iterator[str], name: str, chunk_rows: int) -> Iterator[Table]:
@@ -28,6 +31,8 @@ def jsonl_chunks(lines: Iterator[str], name: str, chunk_rows: int) -> Iterator[T
                 f"{name}:{line_number}: expected a JSON object per line, got "
                 f"{type(record).__name__}"
             )
+        if ESCAPED_SURROGATE.search(line):
+            check_surrogates(record, f"{name}:{line_number}")
         records.append(record)
         positions.append(line_number)
         if len(records) == chunk_rows:
@@ -35,6 +40,17 @@ def jsonl_chunks(lines: Iterator[str], name: str, chunk_rows: int) -> Iterator[T
             records, positions = [], []
     if records:
         yield jsonl_table(records, positions, name)
+
+
+def check_surrogates(record: dict, where: str) -> None:
+    for key, value in record.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, str) and (found := LONE_SURROGATE.search(item)):
+                escaped = found.group().encode("unicode_escape").decode()
+                raise DataError(
+                    f"{where}: key {key!r} holds a lone surrogate ({escaped}), which is not text"
+                )
 
 
 def jsonl_table(records: list[dict], positions: list[int], name: str) -> Table:
@@ -47,7 +63,12 @@ def jsonl_table(records: list[dict], positions: list[int], name: str) -> Table:
 def parquet_chunks(path: Path, name: str, chunk_rows: int) -> Iterator[Table]:
     try:
         # without pre-buffering: it would hold most of a large file in memory
-        batches = pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=chunk_rows)
+        parquet = pq.ParquetFile(path, pre_buffer=False)
+        names = parquet.schema_arrow.names
+        repeated = sorted({column for column in names if names.count(column) > 1})
+        if repeated:
+            raise DataError(f"{name}: the column {repeated[0]!r} appears more than once")
+        batches = parquet.iter_batches(batch_size=chunk_rows)
         start = 1
         for batch in batches:
             frame = pd.DataFrame(

@@ -5,6 +5,7 @@ decoded one at a time."""
 from __future__ import annotations
 
 import gzip
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from textclf.config.errors import UserError
+
+# a UTF-16 surrogate alone (JSON's "\ud800") is no character: it cannot be written as UTF-8
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class DataError(UserError, ValueError):

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from textclf.data.formats import DataError, Table
+from textclf.data.table import LONE_SURROGATE
 
 # the schema keys a checkpoint keeps (config.json `textclf`), so `predict` builds its input
 # text from a file's columns as training did
@@ -32,13 +33,29 @@ def join_text(
     return text.str.replace("\\", " ", regex=False) if clean_backslashes else text
 
 
+def model_inputs(texts: Sequence[str], settings: dict) -> list[str]:
+    """Texts as the model was trained on them, whichever way they came (typed, a `text` column,
+    a service request): the training clean-up (`data.clean_backslashes`, recorded in the
+    checkpoint's `settings`) applied. Joined columns already had it; it is idempotent."""
+    if not settings.get("clean_backslashes", True):
+        return list(texts)
+    return [text.replace("\\", " ") for text in texts]
+
+
 def check_text_values(table: Table, text_columns: Sequence[str]) -> None:
-    """Text columns hold strings (or nothing): a number or a list there is a data error."""
+    """Text columns hold strings (or nothing): a number or a list there is a data error, and so
+    is a lone surrogate."""
     for column in text_columns:
         for row, value in enumerate(table.frame[column]):
             if value is not None and not isinstance(value, str):
                 raise DataError(
                     f"{table.where(row)}: column {column!r} must hold text, got {value!r}"
+                )
+            if value and LONE_SURROGATE.search(value):
+                found = LONE_SURROGATE.search(value).group()
+                raise DataError(
+                    f"{table.where(row)}: column {column!r} holds a lone surrogate "
+                    f"({found.encode('unicode_escape').decode()}), which is not text"
                 )
 
 

@@ -183,8 +183,8 @@ def _usage() -> str:
 from transformers import pipeline
 
 classify = pipeline("text-classification", model="models/model", top_k=None)
-classify("Stocks rally as oil prices fall")
+classify("Stocks rally as oil prices fall", truncation=True)  # longer texts: the first tokens
 ```
 
-With ONNX Runtime, from this repository: `python -m textclf.predict --runtime onnx "Stocks rally"`,
-or as a service: `python -m textclf.serve --model models/model`."""
+With ONNX Runtime, from this repository: `textclf predict --runtime onnx "Stocks rally"`, or as
+a service: `textclf serve --model models/model`."""

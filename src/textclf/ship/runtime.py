@@ -18,6 +18,7 @@ from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
 
 from textclf.config.files import read_json
 from textclf.data.cutting import encode_cut
+from textclf.data.text import model_inputs
 from textclf.train.model import (
     CheckpointError,
     checkpoint_config_settings,
@@ -89,7 +90,7 @@ class Classifier:
         """One row per text: class probabilities (multi-label: one sigmoid per label)."""
         encoded = encode_cut(
             self.tokenizer,
-            texts,
+            model_inputs(texts, self.settings),
             self.settings.get("truncation", "head"),
             self.settings.get("chunk_overlap", 0.25),
         )
