@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -467,3 +468,35 @@ def test_a_parquet_file_with_a_repeated_column_is_one_line(tmp_path):
     pq.write_table(table, project / "data/raw/train.parquet")
     message = stage_error("prepare", project)
     assert message == "error: mine/train.parquet: the column 'text' appears more than once"
+
+
+def test_params_changed_while_training_stop_train_before_it_writes(
+    prepared_project, tiny_bert, monkeypatch
+):
+    """A second `dvc exp run` writes its -S values into params.yaml while the first trains:
+    the first must not record its model under them."""
+    settings = {"model": {"name": str(tiny_bert)}, "tokenize": {"max_length": 32}}
+    train = {"epochs": 6, "batch_size": 8, "min_steps": 0, "report_to": [], "seed": 42}
+    write_params(prepared_project, **settings, train=train)
+    run(tokenize.main)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "textclf.stages.train"],
+        cwd=prepared_project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    for line in worker.stdout:
+        if line.startswith("Training "):
+            break
+    write_params(prepared_project, **settings, train={**train, "seed": 43})
+    _, stderr = worker.communicate(timeout=600)
+    assert worker.returncode == 1
+    assert stderr.strip().splitlines()[-1] == (
+        "error: params.yaml changed while training (train.seed 42 -> 43): this run trained "
+        "with the old value, so nothing is written; run experiments one at a time "
+        "(dvc exp run --queue, or --temp)"
+    )
+    assert not (prepared_project / "models/trained").exists()
+    assert not (prepared_project / "metrics/train.json").exists()

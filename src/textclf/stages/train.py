@@ -43,6 +43,7 @@ from textclf.train.schedule import plan, scheduled_params
 from textclf.train.scoring import write_predictions
 from textclf.train.tracking import tracker_callbacks
 from textclf.train.training import (
+    TrainingError,
     is_main_process,
     make_trainer,
     summarize,
@@ -122,6 +123,7 @@ def train(params: Params) -> None:
         f"weights {weights_digest(trainer.model)}"
     )
     if trainer.is_world_process_zero():
+        check_params_unchanged(params)
         kept_best = train.load_best or schedule.added
         best_step = trainer.state.best_global_step if kept_best else None
         summary = summarize(result.metrics, trainer.state.log_history, best_step)
@@ -137,6 +139,23 @@ def train(params: Params) -> None:
             VALIDATION_PREDICTIONS, trainer.model, tokenizer, "validation", schema, train
         )
         discard(CHECKPOINT_DIR)
+
+
+def check_params_unchanged(trained_with: Params) -> None:
+    """TrainingError if params.yaml's model, tokenize or train values are no longer those this
+    run trained with (a second `dvc exp run` wrote its `-S` values meanwhile): the outputs
+    would be recorded under params they were not made with."""
+    now = load_params()
+    for section in ("model", "tokenize", "train"):
+        before, after = getattr(trained_with, section), getattr(now, section)
+        for key, value in dataclasses.asdict(before).items():
+            if dataclasses.asdict(after)[key] != value:
+                raise TrainingError(
+                    f"params.yaml changed while training ({section}.{key} {value!r} -> "
+                    f"{dataclasses.asdict(after)[key]!r}): this run trained with the old value, so "
+                    "nothing is written; run experiments one at a time (dvc exp run --queue, or "
+                    "--temp)"
+                )
 
 
 def check_best_metric(metric: str, multi_label: bool) -> None:
