@@ -1,3 +1,4 @@
+import dataclasses
 import re
 from pathlib import Path
 
@@ -139,3 +140,36 @@ def test_json_lines_data_needs_no_header_less_columns(tmp_path):
     path = tmp_path / "params.yaml"
     YAML(typ="safe", pure=True).dump(params, path)
     assert load_params(path).data.text_columns == ["text"]
+
+
+def test_the_card_names_the_data_the_run_read():
+    from textclf.ship.card import dataset_of
+
+    params = parse_params(YAML(typ="safe", pure=True).load((ROOT / "params.yaml").read_text()))
+    assert dataset_of(params) == ("AG News", "fancyzhx/ag_news")  # the notebook's files
+    own = dataclasses.replace(
+        params, data=dataclasses.replace(params.data, train_url="s3://team/tickets.jsonl?v=2")
+    )
+    assert dataset_of(own) == ("tickets.jsonl", None)
+    named = dataclasses.replace(
+        own, card=dataclasses.replace(own.card, dataset_name="Support tickets", dataset_id="t/x")
+    )
+    assert dataset_of(named) == ("Support tickets", "t/x")
+
+
+@pytest.mark.parametrize(
+    ("card", "message"),
+    [
+        ({"dataset_name": "Tickets\n## Injected"}, "card.dataset_name must be one line"),
+        ({"license": "mit\nextra: 1"}, "card.license must be one line"),
+        ({"language": "English"}, "card.language must be a language code such as en"),
+        ({"dataset_name": " "}, "card.dataset_name must not be empty"),
+    ],
+)
+def test_card_params_that_would_break_the_card_are_refused(tmp_path, card, message):
+    params = YAML(typ="safe", pure=True).load((ROOT / "params.yaml").read_text())
+    params["card"].update(card)
+    path = tmp_path / "params.yaml"
+    YAML(typ="safe", pure=True).dump(params, path)
+    with pytest.raises(ParamsError, match=re.escape(message)):
+        load_params(path)

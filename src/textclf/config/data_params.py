@@ -9,6 +9,11 @@ from textclf.config.errors import ParamsError
 from textclf.config.typed_yaml import short
 
 DATA_FORMATS = ("auto", "csv", "tsv", "jsonl", "parquet")
+# the notebook's AG News train file (params.yaml's default) and the dataset's Hugging Face id
+AG_NEWS_TRAIN_URL = (
+    "https://raw.githubusercontent.com/mhjabreel/CharCnn_Keras/master/data/ag_news_csv/train.csv"
+)
+AG_NEWS_HUB_ID = "fancyzhx/ag_news"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ shipped after training."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,14 +66,25 @@ class ExportParams:
         check_positive("export.check_rows", self.check_rows)
 
 
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # BCP 47, as the Hub reads it
+
+
 @dataclass(frozen=True)
 class CardParams:
     language: str = "en"
-    dataset_name: str = "AG News"
+    dataset_name: str | None = None  # null: AG News for the default files, else the file name
     dataset_id: str | None = None
     license: str | None = None
 
     def check(self) -> None:
-        for key in ("language", "dataset_name"):
-            if not getattr(self, key).strip():
-                raise ParamsError(f"card.{key} must not be empty")
+        for key in ("language", "dataset_name", "dataset_id", "license"):
+            value = getattr(self, key)
+            if value is not None and any(char in value for char in "\r\n"):
+                raise ParamsError(f"card.{key} must be one line (it goes into the card's YAML)")
+        if not LANGUAGE_CODE.match(self.language):
+            raise ParamsError(
+                f"card.language must be a language code such as en, de or pt-BR, got "
+                f"{short(self.language)}"
+            )
+        if self.dataset_name is not None and not self.dataset_name.strip():
+            raise ParamsError("card.dataset_name must not be empty (null: from data.train_url)")

@@ -13,6 +13,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from textclf.config.data_params import AG_NEWS_HUB_ID, AG_NEWS_TRAIN_URL
 from textclf.config.params import Params
 from textclf.train.model import HUB_ID
 
@@ -46,18 +47,19 @@ def model_card(
     """The card of a checkpoint trained with `params` on `classes`, from its metrics files:
     metrics/transformer/test.json, data.json, comparison.json and export.json."""
     card_params = params.card
+    dataset_name, dataset_id = dataset_of(params)
     name = params.model.name
     on_hub = HUB_ID.match(name) and not Path(name).expanduser().is_dir()
     base_model = name if on_hub else None  # a local folder means nothing to other readers
-    title = f"{base_model or 'BERT-family model'} fine-tuned on {card_params.dataset_name}"
-    dataset_type = card_params.dataset_id or card_params.dataset_name
+    title = f"{base_model or 'BERT-family model'} fine-tuned on {dataset_name}"
+    dataset_type = dataset_id or dataset_name
     metadata = ModelCardData(
         language=card_params.language,
-        license=card_params.license,
+        license=(card_params.license or "").strip() or None,  # empty: not stated
         library_name="transformers",
         pipeline_tag="text-classification",
         base_model=base_model,
-        datasets=[card_params.dataset_id] if card_params.dataset_id else None,
+        datasets=[dataset_id] if dataset_id else None,
         metrics=["accuracy", "f1"],
         tags=["text-classification", "dvc", "textclf"],
         model_name=title,
@@ -65,7 +67,7 @@ def model_card(
             EvalResult(
                 task_type="text-classification",
                 dataset_type=dataset_type,
-                dataset_name=card_params.dataset_name,
+                dataset_name=dataset_name,
                 dataset_split="test",
                 metric_type=metric,
                 metric_name=name,
@@ -98,7 +100,7 @@ def model_card(
 def _summary(params: Params, classes: list[str], base_model: str | None) -> str:
     base = f"[{base_model}](https://huggingface.co/{base_model})" if base_model else "a local model"
     return (
-        f"A text classifier fine-tuned from {base} on {params.card.dataset_name} with this "
+        f"A text classifier fine-tuned from {base} on {dataset_of(params)[0]} with this "
         f"repository's DVC pipeline: {len(classes)} classes, {_labels_per_text(params)}. "
         f"The folder is a `transformers` checkpoint (safetensors) with an ONNX export in `onnx/`."
     )
@@ -141,7 +143,7 @@ def _training_data(params: Params, data: dict) -> str:
     rows = ", ".join(f"{count} {split}" for split, count in data["rows"].items())
     columns = " + ".join(params.data.text_columns)
     return (
-        f"{params.card.dataset_name}: {rows} rows. Text: {columns} (joined with a space); "
+        f"{dataset_of(params)[0]}: {rows} rows. Text: {columns} (joined with a space); "
         f"label column `{params.data.label_column}`. Rows per class: "
         + "; ".join(
             f"{split}: " + ", ".join(f"{name} {count}" for name, count in counts.items())
@@ -175,6 +177,17 @@ def _onnx(export: dict) -> str:
             f"class on {export['int8_argmax_agreement']:.1%} of them."
         )
     return text
+
+
+def dataset_of(params: Params) -> tuple[str, str | None]:
+    """What the card says the model was trained on: `card.dataset_name`/`dataset_id` when set,
+    else AG News (and its Hub id) for the notebook's files, else the train file's name."""
+    card, url = params.card, params.data.train_url
+    if card.dataset_name:
+        return card.dataset_name, card.dataset_id
+    if url == AG_NEWS_TRAIN_URL:
+        return "AG News", card.dataset_id or AG_NEWS_HUB_ID
+    return Path(url.split("?")[0]).name or url, card.dataset_id
 
 
 def _usage() -> str:
