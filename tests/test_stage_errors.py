@@ -108,6 +108,11 @@ def test_tokenize_rejects_max_length_beyond_the_model(prepared_project, tiny_ber
     message = run_stage(tokenize, prepared_project, monkeypatch)
     assert "tokenize.max_length must be <= 128 for this model, got 512" in message
     assert not (prepared_project / "data/tokenized").exists()
+    write_params(prepared_project, model={"name": str(tiny_bert)}, tokenize={"max_length": 2})
+    message = run_stage(tokenize, prepared_project, monkeypatch)
+    assert message.startswith("error: params.yaml:")
+    assert "tokenize.max_length must be >= 3 for this model (its special tokens" in message
+    assert not (prepared_project / "data/tokenized").exists()
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,13 @@ def main() -> None:
         raise ParamsError(
             f"tokenize.max_length must be <= {limit} for this model, got {max_length}"
         )
+    # the model's special tokens ([CLS], [SEP]) and at least one token of text
+    shortest = tokenizer.num_special_tokens_to_add(pair=False) + 1
+    if max_length < shortest:
+        raise ParamsError(
+            f"tokenize.max_length must be >= {shortest} for this model (its special tokens "
+            f"and one token of text), got {max_length}"
+        )
     tokenizer.model_max_length = max_length
     schema = read_schema()
     settings = dataclasses.asdict(params.tokenize)
