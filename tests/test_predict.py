@@ -14,7 +14,8 @@ import pytest
 from fixtures import CLASSES
 from transformers import AutoTokenizer, pipeline
 
-from textclf.predict import classify, main
+from textclf.config.errors import UserError
+from textclf.predict import classify, main, read_input
 from textclf.train.model import load_model_for_training
 
 TEXTS = [
@@ -232,3 +233,22 @@ def test_header_less_file_shaped_like_the_training_data(checkpoint, tmp_path):
     assert labelled[["label", "title"]].values.tolist() == [[3, "Same"], [1, "Oil\\gas"]]
     expected = classify(["Same Same", "Oil gas up"], str(trained))
     assert labelled["predicted"].tolist() == expected["predicted"].tolist()
+
+
+def test_a_header_without_the_text_columns_and_a_bad_later_line_are_named(checkpoint, tmp_path):
+    settings = {
+        "text_columns": ["title", "description"],
+        "columns": ["label", "title", "description"],
+    }
+    other = tmp_path / "other.csv"
+    other.write_text("id,body\n1,Stocks rally\n")
+    with pytest.raises(UserError) as failure:
+        read_input(str(other), settings)
+    assert str(failure.value) == (
+        f"{other} needs a 'text' column, or 'title' and 'description' (it has: id, body)"
+    )
+    broken = tmp_path / "broken.csv"
+    broken.write_text('text\nfine\nalso fine\n"never closed\n')
+    with pytest.raises(UserError) as failure:
+        read_input(str(broken), settings)
+    assert str(failure.value).startswith(f"{broken}:4: "), failure.value

@@ -41,11 +41,15 @@ def input_layout(path: str, settings: dict) -> InputLayout:
         return InputLayout(data_format, True, None)
     try:
         first = next(read_chunks(Path(path), path, data_format, True, None, chunk_rows=1))
-        named = set(first.frame.columns)
-        if set(text_columns_of(settings)) <= named or "text" in named:
-            return InputLayout(data_format, True, None)
     except DataError:  # a first row that cannot be a header (repeated or empty values)
-        pass
+        return InputLayout(data_format, False, columns)
+    named = list(first.frame.columns)
+    if set(text_columns_of(settings)) <= set(named) or "text" in named:
+        return InputLayout(data_format, True, None)
+    if len(named) != len(columns):
+        # not a row of the training data's shape: a header naming other columns, which
+        # input_texts reports as missing the text columns
+        return InputLayout(data_format, True, None)
     return InputLayout(data_format, False, columns)
 
 
