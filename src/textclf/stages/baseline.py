@@ -25,6 +25,11 @@ def main() -> None:
     )
     test = pd.read_parquet(PREPARED_DIR / "test.parquet")
     model = build_model(params.baseline, params.train.class_weights, multi_label)
+    print(
+        f"Baseline: {' + '.join(params.baseline.features)} + logistic regression on "
+        f"{len(train)} train rows, scored on {len(test)} test rows",
+        flush=True,
+    )
     if multi_label:
         model.fit(train["text"], label_matrix(train["label"], len(classes)))
         probabilities = model.predict_proba(test["text"])

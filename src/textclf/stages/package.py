@@ -19,6 +19,7 @@ from textclf.train.model import MODEL_DIR, TRAINED_DIR
 
 def main() -> None:
     params = load_params()
+    print(f"Packaging {TRAINED_DIR} and {ONNX_DIR} into {MODEL_DIR}", flush=True)
     card = model_card(
         params,
         read_schema()["classes"],
@@ -31,6 +32,7 @@ def main() -> None:
         shutil.copytree(TRAINED_DIR, output, dirs_exist_ok=True)
         shutil.copytree(ONNX_DIR, output / "onnx")
         card.save(output / "README.md")
+    print(f"{MODEL_DIR}: the checkpoint, onnx/ and the model card (README.md)")
 
 
 if __name__ == "__main__":

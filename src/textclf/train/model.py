@@ -4,6 +4,7 @@ inference shared by the evaluate stage and the predict command."""
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
+from transformers.utils import logging as hf_logging
 
 from textclf.config.errors import ParamsError, UserError
 from textclf.data.truncation import average_by_document
@@ -77,16 +79,31 @@ def load_model_for_training(
     config's `problem_type` tells the model (and `transformers.pipeline`) to use sigmoid + BCE
     for a multi-label task."""
     problem = "multi_label_classification" if multi_label else "single_label_classification"
-    return from_pretrained(
-        AutoModelForSequenceClassification,
-        name,
-        problem_type=problem,
-        num_labels=len(classes),
-        id2label=dict(enumerate(classes)),
-        label2id={label: index for index, label in enumerate(classes)},
-        ignore_mismatched_sizes=True,
-        use_safetensors=True,
+    # the load report's MISSING-weights table is what a new head always looks like: one line
+    # says so instead, and the progress bar of a few hundred tensors goes too
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        model = from_pretrained(
+            AutoModelForSequenceClassification,
+            name,
+            problem_type=problem,
+            num_labels=len(classes),
+            id2label=dict(enumerate(classes)),
+            label2id={label: index for index, label in enumerate(classes)},
+            ignore_mismatched_sizes=True,
+            use_safetensors=True,
+        )
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        hf_logging.enable_progress_bar()
+    print(
+        f"{name}: the pretrained encoder is loaded; its classification head "
+        f"({len(classes)} {'labels' if multi_label else 'classes'}) is new, as fine-tuning wants",
+        file=sys.stderr,
     )
+    return model
 
 
 def load_classifier(
