@@ -16,12 +16,18 @@ TRACKER_LOGS_DIR = Path("logs/train")
 def tracker_callbacks(report_to: list[str], main_process: bool) -> list[TrainerCallback]:
     """The callbacks this repository adds for `report_to`, and the trackers' local folders.
 
-    Both folders always exist after the stage (empty if unused): DVC requires its outputs.
+    Both folders always exist after the stage: DVC requires its outputs.
     The Trainer's own integrations (e.g. TensorBoard) are chosen by `report_to` in
     TrainingArguments; TensorBoard is pointed into `logs/train/tensorboard`, which survives
     the stage, instead of the scratch checkpoint folder."""
     for folder in (DVCLIVE_DIR, TRACKER_LOGS_DIR):
         folder.mkdir(parents=True, exist_ok=True)
+    # never empty: DVC warns about an empty output folder on every run and every checkout
+    (TRACKER_LOGS_DIR / "README.md").write_text(
+        "Local logs of the trackers in train.report_to other than DVCLive (e.g. tensorboard/).\n"
+    )
+    if "dvclive" not in report_to:  # DVCLive clears its folder when it starts
+        (DVCLIVE_DIR / "README.md").write_text("DVCLive's logs, with dvclive in train.report_to.\n")
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(TRACKER_LOGS_DIR / "tensorboard")
     # DVCLive on rank 0 only: every Live() would clear the folder the others write to
     return [DVCLiveLogger(DVCLIVE_DIR)] if "dvclive" in report_to and main_process else []
