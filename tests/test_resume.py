@@ -76,6 +76,8 @@ def test_killed_training_resumes_and_matches_an_uninterrupted_run(
     assert set(resumed["epochs"]) == set(uninterrupted["epochs"])
     assert resumed["eval_accuracy"] == pytest.approx(uninterrupted["eval_accuracy"], abs=0.03)
     assert resumed["eval_loss"] == pytest.approx(uninterrupted["eval_loss"], rel=0.05)
+    # the whole run's mean train loss, not only the steps after the resume
+    assert resumed["train_loss"] == pytest.approx(uninterrupted["train_loss"], rel=0.005)
     if load_best:  # the kept epoch is the best of all of them, those before the kill included
         losses = {epoch["eval_loss"]: key for key, epoch in resumed["epochs"].items()}
         assert f"epoch_{resumed['kept_epoch']:g}" == losses[min(losses)]

@@ -199,7 +199,8 @@ def summarize(train_metrics: dict, log_history: list[dict], best_step: int | Non
             "written: lower train.learning_rate"
         )
     per_epoch = {f"epoch_{entry['epoch']:g}": scores(entry) for entry in evaluations}
-    summary = {"train_loss": round(train_metrics["train_loss"], 6)}
+    train_loss = whole_run_loss(log_history) or train_metrics["train_loss"]
+    summary = {"train_loss": round(train_loss, 6)}
     if evaluations:
         kept = next((e for e in evaluations if e["step"] == best_step), evaluations[-1])
         summary.update(scores(kept))
@@ -211,6 +212,19 @@ def summarize(train_metrics: dict, log_history: list[dict], best_step: int | Non
         "train_samples_per_second": round(train_metrics["train_samples_per_second"], 3),
         "epochs": per_epoch,
     }
+
+
+def whole_run_loss(log_history: list[dict]) -> float | None:
+    """The mean train loss over every step of the run, from the logged losses (each the mean
+    over the steps since the previous log) weighted by their steps. The Trainer's own
+    `train_loss` counts only the steps of the last session: after a resume it would differ
+    from an uninterrupted run's although the weights are the same."""
+    total, previous = 0.0, 0
+    for entry in log_history:
+        if "loss" in entry and entry["step"] > previous:
+            total += entry["loss"] * (entry["step"] - previous)
+            previous = entry["step"]
+    return total / previous if previous else None
 
 
 def scores(evaluation: dict) -> dict[str, float]:
