@@ -4,6 +4,8 @@ bad input is one line with nothing written."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -13,11 +15,21 @@ import pandas as pd
 import pytest
 from fixtures import CLASSES, news_rows, write_news_csv
 
+from textclf import select
+
 COMMAND = str(Path(sys.executable).parent / "textclf")
 
 
 def textclf(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([COMMAND, *args], capture_output=True, text=True, timeout=300)
+
+
+def select_in_process(*args: str) -> str:
+    """`textclf select ARGS` in this process (no interpreter start-up); its stderr."""
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        select.main(list(args))
+    return stderr.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -99,54 +111,30 @@ def test_select_returns_the_least_sure_rows_by_predicts_probabilities(
 
 def test_diverse_selection_spreads_over_more_candidates(trained_project, pool, tmp_path):
     model = str(trained_project / "models/model")
-    plain, diverse = tmp_path / "plain.csv", tmp_path / "diverse.csv"
-    for output, extra in ((plain, []), (diverse, ["--diverse", "--candidates", "4"])):
-        result = textclf(
-            "select",
-            "--input",
-            str(pool),
-            "--count",
-            "8",
-            "--output",
-            str(output),
-            "--model",
-            model,
-            *extra,
-        )
-        assert result.returncode == 0, result.stderr
+    plain, diverse, top32 = tmp_path / "plain.csv", tmp_path / "diverse.csv", tmp_path / "32.csv"
+    for output, extra in (
+        (plain, ["--count", "8"]),
+        (diverse, ["--count", "8", "--diverse", "--candidates", "4"]),
+        (top32, ["--count", "32"]),
+    ):
+        select_in_process("--input", str(pool), "--output", str(output), "--model", model, *extra)
     plain_rows, diverse_rows = pd.read_csv(plain), pd.read_csv(diverse)
     assert len(diverse_rows) == 8 and diverse_rows["title"].is_unique
     assert (np.diff(diverse_rows["margin"]) >= 0).all()  # still most unsure first
     # chosen among the 32 most unsure, not only the 8 most unsure
-    top32 = tmp_path / "top32.csv"
-    assert (
-        textclf(
-            "select",
-            "--input",
-            str(pool),
-            "--count",
-            "32",
-            "--output",
-            str(top32),
-            "--model",
-            model,
-        ).returncode
-        == 0
-    )
     assert set(diverse_rows["title"]) <= set(pd.read_csv(top32)["title"])
     assert set(diverse_rows["title"]) != set(plain_rows["title"])
 
 
 def test_select_streams_a_pool_in_chunks(trained_project, tmp_path):
-    """A JSON Lines pool of 25,000 rows goes through in chunks (the progress lines show them)
-    and the selection is the same as for any other format of the same rows."""
+    """A JSON Lines pool of 25,000 rows goes through in chunks (the progress lines show them)."""
     rows = news_rows(25_000, seed=9)
     frame = pd.DataFrame({"text": [f"{title} {description}" for _, title, description in rows]})
     pool = tmp_path / "pool.jsonl"
     frame.to_json(pool, orient="records", lines=True)
     output = tmp_path / "out.csv"
-    result = textclf(
-        "select",
+    model = str(trained_project / "models/model")
+    stderr = select_in_process(
         "--input",
         str(pool),
         "--count",
@@ -154,12 +142,11 @@ def test_select_streams_a_pool_in_chunks(trained_project, tmp_path):
         "--output",
         str(output),
         "--model",
-        str(trained_project / "models/model"),
+        model,
         "--batch-size",
         "256",
     )
-    assert result.returncode == 0, result.stderr
-    progress = [line for line in result.stderr.splitlines() if line.endswith("rows scored")]
+    progress = [line for line in stderr.splitlines() if line.endswith("rows scored")]
     assert progress[0] == "10000 rows scored" and progress[-1] == "25000 rows scored"
     assert len(pd.read_csv(output)) == 5
 
@@ -174,13 +161,14 @@ def test_select_streams_a_pool_in_chunks(trained_project, tmp_path):
     ],
 )
 def test_bad_select_arguments_are_one_line_and_write_nothing(
-    trained_project, pool, tmp_path, args, expected
+    trained_project, pool, tmp_path, monkeypatch, args, expected
 ):
+    monkeypatch.chdir(tmp_path)
     arguments = ["--input", str(pool), "--model", str(trained_project / "models/model"), *args]
-    result = subprocess.run(
-        [COMMAND, "select", *arguments], capture_output=True, text=True, cwd=tmp_path, timeout=300
-    )
-    assert result.returncode != 0
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and expected in lines[0], result.stderr
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr), pytest.raises(SystemExit) as exit_info:
+        select.main(arguments)
+    message = stderr.getvalue() if exit_info.value.code == 2 else str(exit_info.value.code)
+    lines = [line for line in message.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and expected in lines[0], message
     assert list(tmp_path.iterdir()) == []
