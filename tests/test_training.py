@@ -86,3 +86,16 @@ def test_a_diverged_run_is_an_error_not_a_model():
     metrics = {"train_loss": float("nan"), "train_runtime": 1.0, "train_samples_per_second": 9}
     with pytest.raises(TrainingError, match="training diverged .*lower train.learning_rate"):
         summarize(metrics, history)
+
+
+def test_a_new_head_is_one_line_not_a_missing_weights_table(tiny_bert, capfd):
+    from textclf.train.model import load_model_for_training
+
+    load_model_for_training(str(tiny_bert), ["a", "b", "c"])
+    captured = capfd.readouterr()
+    output = captured.out + captured.err
+    assert "MISSING" not in output and "LOAD REPORT" not in output, output
+    assert output.strip() == (
+        f"{tiny_bert}: the pretrained encoder is loaded; its classification head (3 classes) "
+        "is new, as fine-tuning wants"
+    )
