@@ -19,14 +19,12 @@ import csv
 import json
 import os
 import re
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from machine import cpu_model, minilm_dir, replace_section
+from machine import cpu_model, minilm_dir, replace_section, run_stage
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,21 +45,6 @@ def flip_labels(source: Path, target: Path, share: float, seed: int) -> set[int]
     with target.open("w", newline="", encoding="utf-8") as file:
         csv.writer(file).writerows(rows)
     return {int(index) + 1 for index in flipped}
-
-
-def run_stage(folder: Path, stage: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", f"textclf.stages.{stage}"],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        sys.exit(f"error: {stage} in {folder} failed:\n{result.stderr[-3000:]}")
-    return time.perf_counter() - start
 
 
 def measure(folder: Path, flipped: set[int]) -> dict:

@@ -3,7 +3,10 @@ timing, and the real model and AG-News-format rows they run on."""
 
 from __future__ import annotations
 
+import os
 import platform
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -91,3 +94,20 @@ def replace_section(path: Path, marker: str, section: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text, encoding="utf-8")
+
+
+def run_stage(folder: Path, stage: str) -> float:
+    """`python -m textclf.stages.<stage>` in `folder` with this checkout's src/; its seconds.
+    A failing stage ends the benchmark with the stage's last output."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", f"textclf.stages.{stage}"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        sys.exit(f"error: {stage} in {folder} failed:\n{result.stderr[-3000:]}")
+    return time.perf_counter() - start

@@ -21,13 +21,11 @@ import csv
 import json
 import os
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-from machine import cpu_model, minilm_dir, replace_section
+from machine import cpu_model, minilm_dir, replace_section, run_stage
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,21 +64,6 @@ def params_for(args, train_csv: Path, test_csv: Path, classes: list[str]) -> dic
     params["tokenize"]["max_length"] = args.max_length
     params["train"].update(report_to=[], save_steps=100_000, logging_steps=25)
     return params
-
-
-def run_stage(folder: Path, stage: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", f"textclf.stages.{stage}"],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        sys.exit(f"error: {stage} in {folder} failed:\n{result.stderr[-3000:]}")
-    return time.perf_counter() - start
 
 
 def write_params(folder: Path, params: dict) -> None:
