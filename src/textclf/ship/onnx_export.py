@@ -9,6 +9,7 @@ share of identical predicted classes become metrics, and an export that disagree
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,6 +35,16 @@ def export_onnx(model: PreTrainedModel, path: Path, opset: int) -> None:
     example = torch.tensor([[101, 7592, 2088, 102], [101, 2088, 102, 0]])
     inputs = {"input_ids": example, "attention_mask": (example != 0).long()}
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
+    with warnings.catch_warnings():
+        # torch.export's own deprecation notices about its internals: nothing a user can act on
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        # both inputs share their dynamic axes, which the exporter announces once per axis
+        warnings.filterwarnings("ignore", "# The axis name", UserWarning)
+        _export(model, path, opset, inputs, {name: {0: batch, 1: sequence} for name in inputs})
+
+
+def _export(model, path: Path, opset: int, inputs: dict, dynamic_shapes: dict) -> None:
     torch.onnx.export(
         model.cpu().eval(),
         (),
@@ -41,7 +52,7 @@ def export_onnx(model: PreTrainedModel, path: Path, opset: int) -> None:
         kwargs=inputs,
         input_names=list(inputs),
         output_names=["logits"],
-        dynamic_shapes={name: {0: batch, 1: sequence} for name in inputs},
+        dynamic_shapes=dynamic_shapes,
         opset_version=opset,
         dynamo=True,
         external_data=False,  # one file: < 2 GB for BERT-sized models
