@@ -60,6 +60,12 @@ def test_mistakes_are_one_error_line():
     [
         (("serve", "--port", "99999"), "error: argument --port: must be a TCP port, 0 to 65535"),
         (("serve", "--max-batch", "0"), "error: argument --max-batch: must be a positive integer"),
+        (("serve", "--max-wait-ms", "nan"), "error: argument --max-wait-ms: must be a number of"),
+        (("serve", "--max-queue", "0"), "error: argument --max-queue: must be a positive integer"),
+        (
+            ("serve", "--max-batch-tokens", "-5"),
+            "error: argument --max-batch-tokens: must be a positive integer",
+        ),
         (("compare", "workspace", "workspace"), "error: A and B are the same runs (workspace)"),
         (("compare", "a,b", "b,a"), "error: A and B are the same runs (a,b)"),
         (("compare", "s1,s1,s2", "t1"), "error: s1 is listed twice in 's1,s1,s2'"),
