@@ -80,10 +80,10 @@ def launch_workers(processes: int) -> None:
 
 def train(params: Params) -> None:
     train = params.train
+    shards = [path for split in ("train", "validation") for path in tokenized_files(split)]
     schema = read_schema()
     classes, multi_label = schema["classes"], schema.get("multi_label", False)
     check_best_metric(train.best_metric, multi_label)  # before anything is written
-    shards = [path for split in ("train", "validation") for path in tokenized_files(split)]
     resume_from = resumable_checkpoint(
         CHECKPOINT_DIR, run_fingerprint(params, shards), prepare=is_main_process()
     )
