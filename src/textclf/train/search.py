@@ -5,6 +5,7 @@ chosen on the validation split only, optionally on the mean of several seeds."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,7 +70,8 @@ class Search:
     search: SearchParams
     train_seed: int
     trials: int
-    say: Callable[[str], None] = print
+    # flushed: piped to a log or a CI console, progress must not wait for the buffer
+    say: Callable[[str], None] = functools.partial(print, flush=True)
 
     def __post_init__(self) -> None:
         self.study = open_study(self.search, self.repo)
