@@ -24,6 +24,9 @@ def test_ctrl_c_mid_trial_keeps_the_finished_trials(tmp_path, trained_project):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # a shell's background job (nohup, `&`) ignores SIGINT, and children inherit that:
+        # give the search the default, as a terminal would
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen = ""
     deadline = time.monotonic() + 300
