@@ -24,16 +24,12 @@ import pandas as pd
 from textclf.config.arguments import OneLineParser, positive_int
 from textclf.config.checks import PRECISIONS
 from textclf.config.errors import UserError
-from textclf.config.files import atomic_path
+from textclf.config.files import check_output_folder, write_output
 from textclf.data.formats import read_table
 from textclf.data.inputs import input_layout, input_texts
 from textclf.ship.runtime import RUNTIMES, checkpoint_settings
 from textclf.ship.runtime import load as load_runtime
 from textclf.train.model import MODEL_DIR
-
-
-class InputError(UserError):
-    """The input CSV or an output path cannot be used."""
 
 
 def classify(
@@ -118,8 +114,8 @@ def label_file(
 ) -> None:
     """`source` with `predicted` and `p_<class>` columns, as CSV to `output` (atomically) or
     stdout."""
-    if output and not Path(output).parent.is_dir():
-        raise InputError(f"{output}: the folder {Path(output).parent} does not exist")
+    if output:
+        check_output_folder(output)
     settings = checkpoint_settings(model)
     frame, texts = read_input(source, settings)
     predictions = classify(texts, model, batch_size, precision, runtime)
@@ -127,11 +123,7 @@ def label_file(
     if not output:
         labelled.to_csv(sys.stdout, index=False)
         return
-    try:
-        with atomic_path(output) as temporary:
-            labelled.to_csv(temporary, index=False)
-    except OSError as error:
-        raise InputError(f"{output}: cannot write ({error.strerror or error})") from None
+    write_output(output, lambda temporary: labelled.to_csv(temporary, index=False))
 
 
 if __name__ == "__main__":

@@ -20,14 +20,13 @@ import argparse
 import heapq
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import pandas as pd
 
 from textclf.config.arguments import OneLineParser, positive_int
 from textclf.config.errors import UserError
-from textclf.config.files import atomic_path
-from textclf.data.inputs import InputError, input_chunks, input_layout, input_texts
+from textclf.config.files import check_output_folder, write_output
+from textclf.data.inputs import input_chunks, input_layout, input_texts
 from textclf.evaluate.uncertainty import STRATEGIES, scores, spread_out, unsure
 from textclf.ship.runtime import RUNTIMES, Classifier, checkpoint_settings
 from textclf.ship.runtime import load as load_runtime
@@ -125,8 +124,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf select") -> Non
     parser.add_argument("--batch-size", type=positive_int, default=64)
     args = parser.parse_args(argv)
     try:
-        if args.output and not Path(args.output).parent.is_dir():
-            raise InputError(f"{args.output}: the folder {Path(args.output).parent} does not exist")
+        if args.output:
+            check_output_folder(args.output)
         checkpoint_settings(args.model)  # a missing model folder is one line, before reading
         chosen = select_rows(
             args.input,
@@ -141,11 +140,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf select") -> Non
         if not args.output:
             chosen.to_csv(sys.stdout, index=False)
             return
-        try:
-            with atomic_path(args.output) as temporary:
-                chosen.to_csv(temporary, index=False)
-        except OSError as error:
-            raise InputError(f"{args.output}: cannot write ({error.strerror or error})") from None
+        write_output(args.output, lambda temporary: chosen.to_csv(temporary, index=False))
     except UserError as error:
         raise SystemExit(f"error: {error}") from None
     print(f"{len(chosen)} rows to label -> {args.output}", file=sys.stderr)

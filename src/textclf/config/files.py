@@ -16,7 +16,7 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,10 @@ from tqdm.auto import tqdm
 from textclf.config.errors import UserError
 
 CHUNK_SIZE = 1 << 20
+
+
+class OutputError(UserError):
+    """A command's output path cannot be written."""
 
 
 class FetchError(UserError, RuntimeError):
@@ -130,6 +134,22 @@ def write_json(path: str | Path, data: Any) -> None:
 def write_text(path: str | Path, text: str) -> None:
     with atomic_path(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
+
+
+def check_output_folder(output: str | Path) -> None:
+    """OutputError unless `output`'s folder exists: checked before any work is done."""
+    if not Path(output).parent.is_dir():
+        raise OutputError(f"{output}: the folder {Path(output).parent} does not exist")
+
+
+def write_output(output: str | Path, write: Callable[[Path], None]) -> None:
+    """`write(temporary)` then the temporary renamed to `output` (see atomic_path); a failed
+    write is one OutputError line and leaves `output` as it was."""
+    try:
+        with atomic_path(output) as temporary:
+            write(temporary)
+    except OSError as error:
+        raise OutputError(f"{output}: cannot write ({error.strerror or error})") from None
 
 
 def to_url(source: str) -> str:
