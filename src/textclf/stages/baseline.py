@@ -4,16 +4,14 @@ data/prepared, scored on the test split with the same files and keys as evaluate
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from textclf.config.outputs import BASELINE_DIR
 from textclf.config.params import load_params
-from textclf.data.labels import label_matrix
 from textclf.data.tables import PREPARED_DIR, read_prepared, read_schema
 from textclf.evaluate.metrics import write_test_results
 from textclf.stages import run
-from textclf.train.baseline_model import build_model
+from textclf.train.baseline_model import build_model, fit_and_predict
 
 
 def main() -> None:
@@ -30,14 +28,10 @@ def main() -> None:
         f"{len(train)} train rows, scored on {len(test)} test rows",
         flush=True,
     )
-    if multi_label:
-        model.fit(train["text"], label_matrix(train["label"], len(classes)))
-        probabilities = model.predict_proba(test["text"])
-    else:
-        model.fit(train["text"], train["label"])
-        probabilities = np.zeros((len(test), len(classes)))
-        # columns by class id: a class absent from a capped train split gets probability 0
-        probabilities[:, model.classes_] = model.predict_proba(test["text"])
+    # a class absent from a capped train split gets probability 0
+    probabilities = fit_and_predict(
+        model, train["text"], train["label"].tolist(), test["text"], len(classes), multi_label
+    )
     write_test_results(
         BASELINE_DIR,
         test["text"],

@@ -5,6 +5,7 @@ stage scores it on the test split; the quality stage fits it fold by fold."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -15,6 +16,7 @@ from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
 from textclf.config.report_params import BaselineParams
+from textclf.data.labels import label_matrix
 
 WORD = re.compile(r"[a-z0-9']+")
 
@@ -67,3 +69,23 @@ def build_model(
     if multi_label:
         classifier = OneVsRestClassifier(classifier)
     return make_pipeline(make_union(*features), classifier)
+
+
+def fit_and_predict(
+    model,
+    texts: Sequence[str],
+    labels: Sequence,
+    scored: Sequence[str],
+    n_classes: int,
+    multi_label: bool = False,
+) -> np.ndarray:
+    """Fit `model` (from build_model) on `texts` and their labels (class ids, or lists of ids
+    when `multi_label`), and return rows x classes probabilities of `scored`, columns by class
+    id: a class absent from the fitted rows gets probability 0."""
+    if multi_label:
+        model.fit(texts, label_matrix(labels, n_classes))
+        return model.predict_proba(scored)
+    model.fit(texts, np.asarray(labels))
+    probabilities = np.zeros((len(scored), n_classes))
+    probabilities[:, model.classes_] = model.predict_proba(scored)
+    return probabilities

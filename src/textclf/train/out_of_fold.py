@@ -11,8 +11,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 from textclf.config.errors import ParamsError
 from textclf.config.report_params import BaselineParams
-from textclf.data.labels import label_matrix
-from textclf.train.baseline_model import build_model
+from textclf.train.baseline_model import build_model, fit_and_predict
 
 # (train rows, held-out rows) -> the held-out rows' probabilities, rows x classes
 FoldModel = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -67,17 +66,12 @@ def baseline_fold_model(
 ) -> FoldModel:
     """The baseline stage's TF-IDF + logistic regression, fitted fold by fold."""
     texts = np.asarray(texts, dtype=object)
-    targets = label_matrix(labels, n_classes) if multi_label else np.asarray(labels)
 
     def fit_and_score(fitted_on: np.ndarray, held_out: np.ndarray) -> np.ndarray:
         model = build_model(params, class_weights, multi_label)
-        model.fit(texts[fitted_on], targets[fitted_on])
-        scored = model.predict_proba(texts[held_out])
-        if multi_label:
-            return scored
-        # columns by class id: a class absent from the fitted folds gets probability 0
-        probabilities = np.zeros((len(held_out), n_classes))
-        probabilities[:, model.classes_] = scored
-        return probabilities
+        given = [labels[i] for i in fitted_on]
+        return fit_and_predict(
+            model, texts[fitted_on], given, texts[held_out], n_classes, multi_label
+        )
 
     return fit_and_score
