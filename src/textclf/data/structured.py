@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from textclf.data.table import LONE_SURROGATE, DataError, Table
+from textclf.data.table import DataError, Table, lone_surrogate
 
 ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # only such lines need the check
 
@@ -44,10 +44,8 @@ def jsonl_chunks(lines: Iterator[str], name: str, chunk_rows: int) -> Iterator[T
 
 def check_surrogates(record: dict, where: str) -> None:
     for key, value in record.items():
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            if isinstance(item, str) and (found := LONE_SURROGATE.search(item)):
-                escaped = found.group().encode("unicode_escape").decode()
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and (escaped := lone_surrogate(item)):
                 raise DataError(
                     f"{where}: key {key!r} holds a lone surrogate ({escaped}), which is not text"
                 )

@@ -19,6 +19,12 @@ from textclf.config.errors import UserError
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def lone_surrogate(value: str) -> str | None:
+    """The first lone surrogate in `value`, escaped for a message (`\\ud800`), or None."""
+    found = LONE_SURROGATE.search(value)
+    return found.group().encode("unicode_escape").decode() if found else None
+
+
 class DataError(UserError, ValueError):
     """A data file cannot be used as it is; the message names the file and, where known, the
     line (or Parquet row)."""

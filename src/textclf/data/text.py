@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from textclf.data.formats import DataError, Table
-from textclf.data.table import LONE_SURROGATE
+from textclf.data.table import lone_surrogate
 
 # the schema keys a checkpoint keeps (config.json `textclf`), so `predict` builds its input
 # text from a file's columns as training did
@@ -51,11 +51,10 @@ def check_text_values(table: Table, text_columns: Sequence[str]) -> None:
                 raise DataError(
                     f"{table.where(row)}: column {column!r} must hold text, got {value!r}"
                 )
-            if value and LONE_SURROGATE.search(value):
-                found = LONE_SURROGATE.search(value).group()
+            if value and (escaped := lone_surrogate(value)):
                 raise DataError(
                     f"{table.where(row)}: column {column!r} holds a lone surrogate "
-                    f"({found.encode('unicode_escape').decode()}), which is not text"
+                    f"({escaped}), which is not text"
                 )
 
 
