@@ -43,12 +43,12 @@ def main() -> None:
     separator = schema.get("label_separator", "|")
     splits = {split: pd.read_parquet(PREPARED_DIR / f"{split}.parquet") for split in SPLITS}
     train, labels = splits["train"], splits["train"]["label"].tolist()
-    folds = fold_of_rows(labels, quality.folds, quality.seed, classes, multi_label)
     if quality.model == "transformer":
         probabilities = pd.read_parquet(OUT_OF_FOLD).to_numpy()  # the quality_folds stage's
         if len(probabilities) != len(train):
             raise DataError(f"{OUT_OF_FOLD} does not match the train split: run `dvc repro`")
     else:
+        folds = fold_of_rows(labels, quality.folds, quality.seed, classes, multi_label)
         print(f"Out-of-fold probabilities: {quality.folds} folds of the baseline", flush=True)
         fold_model = baseline_fold_model(
             train["text"],

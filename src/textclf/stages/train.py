@@ -147,14 +147,14 @@ def check_params_unchanged(trained_with: Params) -> None:
     would be recorded under params they were not made with."""
     now = load_params()
     for section in ("model", "tokenize", "train"):
-        before, after = getattr(trained_with, section), getattr(now, section)
-        for key, value in dataclasses.asdict(before).items():
-            if dataclasses.asdict(after)[key] != value:
+        before = dataclasses.asdict(getattr(trained_with, section))
+        after = dataclasses.asdict(getattr(now, section))
+        for key, value in before.items():
+            if after[key] != value:
                 raise TrainingError(
                     f"params.yaml changed while training ({section}.{key} {value!r} -> "
-                    f"{dataclasses.asdict(after)[key]!r}): this run trained with the old value, so "
-                    "nothing is written; run experiments one at a time (dvc exp run --queue, or "
-                    "--temp)"
+                    f"{after[key]!r}): this run trained with the old value, so nothing is "
+                    "written; run experiments one at a time (dvc exp run --queue, or --temp)"
                 )
 
 
