@@ -10,28 +10,15 @@ stops taking new connections and lets the requests in flight finish.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 
 import uvicorn
 
-from textclf.config.arguments import OneLineParser, port_number, positive_int
+from textclf.config.arguments import OneLineParser, milliseconds, port_number, positive_int
 from textclf.config.errors import UserError
 from textclf.ship.runtime import RUNTIMES
 from textclf.ship.service import MAX_BATCH, MAX_BODY_BYTES, create_app
 from textclf.train.model import MODEL_DIR
-
-
-def non_negative_number(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not 0 <= number <= 10_000:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(
-            f"must be a number of milliseconds, 0 to 10000, got {value!r}"
-        )
-    return number
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "textclf serve") -> None:
@@ -53,7 +40,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf serve") -> None
     )
     parser.add_argument(
         "--max-wait-ms",
-        type=non_negative_number,
+        type=milliseconds,
         default=2.0,
         help="how long a batch waits for stragglers while others wait (default: %(default)s)",
     )

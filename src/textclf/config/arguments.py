@@ -24,3 +24,15 @@ def port_number(value: str) -> int:
     if not 0 <= number <= 65535:
         raise argparse.ArgumentTypeError(f"must be a TCP port, 0 to 65535, got {value!r}")
     return number
+
+
+def milliseconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 <= number <= 10_000:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"must be a number of milliseconds, 0 to 10000, got {value!r}"
+        )
+    return number
