@@ -73,8 +73,9 @@ def write_params(folder: Path, params: dict) -> None:
         yaml.dump(params, file)
 
 
-def train_once(folder: Path, base: dict, seed: int, min_steps: int) -> dict:
-    params = {**base, "train": {**base["train"], "seed": seed, "min_steps": min_steps}}
+def train_once(folder: Path, base: dict, seed: int, train: dict) -> dict:
+    """Train and evaluate with `train` over the base train params and train.seed `seed`."""
+    params = {**base, "train": {**base["train"], **train, "seed": seed}}
     write_params(folder, params)
     seconds = run_stage(folder, "train") + run_stage(folder, "evaluate")
     train = json.loads((folder / "metrics/train.json").read_text())
@@ -83,6 +84,7 @@ def train_once(folder: Path, base: dict, seed: int, min_steps: int) -> dict:
         "seed": seed,
         "accuracy": test["accuracy"],
         "validation_accuracy": train["eval_accuracy"],
+        "validation_loss": train["eval_loss"],
         "steps": train["schedule"]["steps"],
         "epochs": train["schedule"]["epochs"],
         "kept_epoch": train["kept_epoch"],
@@ -90,7 +92,19 @@ def train_once(folder: Path, base: dict, seed: int, min_steps: int) -> dict:
     }
 
 
-def run_task(args, name: str, labels: list[int], size: int, rows: dict) -> dict:
+def cached_run(folder: Path, key: str, base: dict, seed: int, train: dict) -> dict:
+    """train_once's result, kept under `key` in the folder's runs.json (a rerun skips it)."""
+    done_path = folder / "runs.json"
+    done = json.loads(done_path.read_text()) if done_path.exists() else {}
+    if key not in done:
+        done[key] = train_once(folder, base, seed, train)
+        done_path.write_text(json.dumps(done, indent=2))
+    return done[key]
+
+
+def prepare_task(args, name: str, labels: list[int], size: int, rows: dict):
+    """The task's scratch folder with its train subset and test rows prepared and tokenized,
+    its base params and the TF-IDF baseline's test accuracy."""
     folder = args.work / f"{''.join(c for c in name if c.isalnum())}-{size}"
     classes = [CLASSES[label - 1] for label in labels]
     train_csv = write_rows(folder / "data/raw/train.csv", subset(rows["train"], size, labels))
@@ -104,18 +118,19 @@ def run_task(args, name: str, labels: list[int], size: int, rows: dict) -> dict:
     for stage in ("prepare", "tokenize", "baseline"):
         run_stage(folder, stage)
     baseline = json.loads((folder / "metrics/baseline/test.json").read_text())["accuracy"]
+    return folder, base, baseline
+
+
+def run_task(args, name: str, labels: list[int], size: int, rows: dict) -> dict:
+    folder, base, baseline = prepare_task(args, name, labels, size, rows)
     results = {"task": name, "size": size, "baseline": baseline, "recipes": {}}
-    done_path = folder / "runs.json"
-    done = json.loads(done_path.read_text()) if done_path.exists() else {}
     recipes = {"notebook (2 epochs)": 0, **{f"min_steps {m}": m for m in args.min_steps}}
     for seed in args.seeds:  # interleaved: the machine's drift hits every recipe alike
         for recipe, min_steps in recipes.items():
             key = f"{recipe}, seed {seed}"
-            if key not in done:
-                done[key] = train_once(folder, base, seed, min_steps)
-                done_path.write_text(json.dumps(done, indent=2))
-            results["recipes"].setdefault(recipe, []).append(done[key])
-            print(f"{name} {size} rows, {key}: {done[key]}", flush=True)
+            run = cached_run(folder, key, base, seed, {"min_steps": min_steps})
+            results["recipes"].setdefault(recipe, []).append(run)
+            print(f"{name} {size} rows, {key}: {run}", flush=True)
     return results
 
 

@@ -13,7 +13,7 @@ import dvc.api
 import optuna
 import pandas as pd
 import pytest
-from conftest import copy_project, run, update_params
+from conftest import copy_project, fixture_params, make_project, run, update_params
 from fixtures import news_rows, write_news_csv
 
 COMMAND = [sys.executable, "-m", "textclf.search"]
@@ -127,6 +127,19 @@ def test_apply_scores_the_winner_on_test_once_and_leaves_a_clean_workspace(searc
     test = json.loads((project / "metrics/transformer/test.json").read_text())
     # the rotated test labels: the validation winner scores far below its validation accuracy
     assert test["accuracy"] < validation["eval_accuracy"] - 0.3
+
+
+def test_apply_works_in_a_project_that_never_ran_its_stages(tmp_path, news_csvs, tiny_bert):
+    """A team's first search, straight after `git clone`: no dvc.lock, no outputs yet."""
+    project = make_project(tmp_path / "repo", fixture_params(news_csvs, tiny_bert))
+    searchable(project)
+    assert not (project / "dvc.lock").exists()
+    output = search(project, "--trials", "1", "--apply").stdout
+    assert "applying search-0" in output and "test accuracy" in output
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], project).stdout
+    validation = json.loads((project / "metrics/train.json").read_text())
+    assert validation == trial_metrics(project, "search-0")
+    assert (project / "metrics/transformer/test.json").is_file()
 
 
 @pytest.mark.parametrize(

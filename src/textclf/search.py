@@ -15,10 +15,14 @@ once, for the winner. Ctrl-C keeps every finished trial.
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from dvc.exceptions import DvcException
+from dvc.repo import Repo
 
 from textclf.config.arguments import OneLineParser, positive_int
 from textclf.config.errors import UserError
@@ -71,9 +75,20 @@ def apply_winner(repo: Path, experiment: str | None) -> None:
     if experiment is None:
         raise UserError("no finished trial to apply")
     print(f"\napplying {experiment}: dvc exp apply, then dvc repro", flush=True)
-    for command in (["exp", "apply", experiment], ["repro"]):
-        if subprocess.run([*dvc_command(), *command], cwd=repo).returncode != 0:
-            raise UserError(f"dvc {' '.join(command)} failed (see its output above)")
+    # in a project that never ran the stages after train, their outputs have no hash yet:
+    # `dvc exp apply` would fail (and warn) on each of them; `dvc repro` below makes them
+    checkout_log = logging.getLogger("dvc_data.index.checkout")
+    level = checkout_log.level
+    checkout_log.setLevel(logging.ERROR)
+    try:
+        with Repo(str(repo)) as project:
+            project.experiments.apply(experiment, allow_missing=True)
+    except DvcException as error:
+        raise UserError(f"dvc exp apply {experiment}: {error}") from None
+    finally:
+        checkout_log.setLevel(level)
+    if subprocess.run([*dvc_command(), "repro"], cwd=repo).returncode != 0:
+        raise UserError("dvc repro failed (see its output above)")
     test = json.loads((repo / TRANSFORMER_DIR / "test.json").read_text())
     print(
         f"{experiment}: test accuracy {test['accuracy']:.4f} "
