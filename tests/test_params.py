@@ -58,6 +58,8 @@ def test_integers_are_accepted_for_floats():
         ("search", "metric", "accuracy", "search.metric must be one of eval_loss"),
         ("search", "trials", 0, "search.trials must be > 0"),
         ("search", "study", "a b", "search.study must be letters, digits"),
+        ("search", "heartbeat_seconds", 0, "search.heartbeat_seconds must be > 0, got 0"),
+        ("search", "heartbeat_seconds", 0.5, "search.heartbeat_seconds must be int"),
         (
             "train",
             "sampling",

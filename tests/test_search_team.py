@@ -1,5 +1,6 @@
 """`textclf search` as a team and when stopped: two workers share one SQLite study, Ctrl-C
-keeps the finished trials, and pruning stops a hopeless trial after its first epoch."""
+keeps the finished trials, a killed worker's trial is failed and replaced, and pruning stops a
+hopeless trial after its first epoch."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import optuna
 import pandas as pd
 from conftest import command_env, copy_project, run, update_params
 from test_search import COMMAND, experiments, search, searchable, study
+
+from textclf.train.heartbeat import GRACE_BEATS, HeartbeatStorage, fail_silent_trials
 
 
 def test_ctrl_c_mid_trial_keeps_the_finished_trials(tmp_path, trained_project):
@@ -44,6 +47,45 @@ def test_ctrl_c_mid_trial_keeps_the_finished_trials(tmp_path, trained_project):
     # the next run continues: the failed trial does not count
     output = search(project, "--trials", "2").stdout
     assert "trial 2/2: search-2" in output
+
+
+def test_a_killed_worker_s_trial_is_failed_by_the_next_worker_and_replaced(
+    tmp_path, trained_project
+):
+    project = copy_project(trained_project, tmp_path / "repo")
+    space = {"train.epochs": {"choices": [8]}}  # a trial long enough to outlive the grace
+    update_params(project, {"search": {"space": space, "heartbeat_seconds": 1}})
+    run(["git", "commit", "-qam", "heartbeats every second"], project)
+    process = subprocess.Popen(
+        [*COMMAND, "--trials", "1"],
+        cwd=project,
+        env=command_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    seen = ""
+    deadline = time.monotonic() + 300
+    while "trial 1/1" not in seen and time.monotonic() < deadline:
+        seen += process.stdout.readline()
+    time.sleep(2 * GRACE_BEATS)  # past the grace: only its heartbeats keep the trial alive
+    storage_url = f"sqlite:///{project / 'search/optuna.db'}"
+    storage = HeartbeatStorage(storage_url, 1)
+    live = optuna.load_study(study_name="search", storage=storage)
+    assert process.poll() is None and fail_silent_trials(live, storage) == []
+    assert live.trials[0].state == optuna.trial.TrialState.RUNNING
+
+    os.killpg(process.pid, signal.SIGKILL)  # no Ctrl-C handler runs: the trial stays running
+    process.wait(timeout=60)
+    time.sleep(GRACE_BEATS + 1)
+    replacing = search(project, "--trials", "1")
+    assert "Warning" not in replacing.stderr  # Optuna's heartbeats are experimental: no noise
+    output = replacing.stdout
+    assert f"trial 0: its worker sent no heartbeat for {GRACE_BEATS} s: failed" in output
+    assert "trial 1/1: search-1" in output
+    states = [trial.state for trial in study(project).trials]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
+    assert "search-1" in experiments(project)
 
 
 def test_two_workers_share_one_sqlite_study(tmp_path, trained_project):

@@ -57,6 +57,7 @@ class SearchParams:
     study: str = "search"
     top: int = 3
     prune: bool = False
+    heartbeat_seconds: int = 60
     space: dict[str, Dimension] = field(default_factory=default_space)
 
     @property
@@ -66,6 +67,7 @@ class SearchParams:
     def check(self) -> None:
         check_positive("search.trials", self.trials)
         check_positive("search.top", self.top)
+        check_positive("search.heartbeat_seconds", self.heartbeat_seconds)
         if self.metric not in SEARCH_METRICS:
             raise ParamsError(
                 f"search.metric must be one of {', '.join(SEARCH_METRICS)}, "

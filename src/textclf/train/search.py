@@ -18,6 +18,13 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from textclf.config.errors import UserError
 from textclf.config.search_params import SearchParams
 from textclf.evaluate.leaderboard import COMPLETE, Board, Entry, build_board, render_board
+from textclf.train.heartbeat import (
+    GRACE_BEATS,
+    HeartbeatStorage,
+    ask,
+    beating,
+    fail_silent_trials,
+)
 from textclf.train.pruning import median_pruner, trial_environment
 from textclf.train.search_space import distributions, overrides
 from textclf.train.trials import TrialError, TrialResult, read_trial, run_experiment
@@ -39,21 +46,24 @@ def storage_url(search: SearchParams, repo: Path) -> str:
     return url
 
 
-def open_study(search: SearchParams, repo: Path) -> optuna.Study:
-    """The study named `search.study`, created on first use and continued after. Workers that
-    start together race to create the storage's tables: the loser retries and joins."""
+def open_study(search: SearchParams, repo: Path) -> tuple[optuna.Study, HeartbeatStorage]:
+    """The study named `search.study`, created on first use and continued after, and its
+    storage. Workers that start together race to create the storage's tables: the loser
+    retries and joins."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = storage_url(search, repo)
     for attempt in range(OPEN_ATTEMPTS):
         try:
-            return optuna.create_study(
-                storage=url,
+            storage = HeartbeatStorage(url, search.heartbeat_seconds)
+            study = optuna.create_study(
+                storage=storage,
                 study_name=search.study,
                 sampler=optuna.samplers.TPESampler(seed=search.seed),
                 pruner=median_pruner() if search.prune else optuna.pruners.NopPruner(),
                 direction="minimize" if search.lower_is_better else "maximize",
                 load_if_exists=True,
             )
+            return study, storage
         except (ValueError, ImportError, ArgumentError) as error:  # not a URL Optuna can open
             raise UserError(f"search.storage {search.storage}: {error}") from None
         except SQLAlchemyError as error:
@@ -74,7 +84,7 @@ class Search:
     say: Callable[[str], None] = functools.partial(print, flush=True)
 
     def __post_init__(self) -> None:
-        self.study = open_study(self.search, self.repo)
+        self.study, self.storage = open_study(self.search, self.repo)
         self.started = time.monotonic()
         self.ran = 0
 
@@ -82,14 +92,20 @@ class Search:
         """Trials until the study has `trials` of them (this worker's and others')."""
         space = distributions(self.search.space)
         failures = 0  # failed trials do not count towards `trials`: a broken setup must stop
-        while (done := len(self.study.get_trials(states=COUNTED))) < self.trials:
-            trial = self.study.ask(space)
+        while True:
+            for number in fail_silent_trials(self.study, self.storage):
+                silence = GRACE_BEATS * self.search.heartbeat_seconds
+                self.say(f"trial {number}: its worker sent no heartbeat for {silence} s: failed")
+            if (done := len(self.study.get_trials(states=COUNTED))) >= self.trials:
+                break
+            trial = ask(self.study, space)
             name = f"{self.search.study}-{trial.number}"
             values = {key: trial.params[key] for key in space}
             self.say(f"trial {done + 1}/{self.trials}: {name} {format_values(values)}")
             try:
                 # the train stage reports to this trial by its storage id (pruning)
-                result = self.run_one(name, values, trial=trial._trial_id)
+                with beating(self.storage, trial._trial_id, self.search.heartbeat_seconds):
+                    result = self.run_one(name, values, trial=trial._trial_id)
                 value = self.metric_of(result)
             except TrialError as error:
                 (frozen,) = [t for t in self.study.get_trials() if t.number == trial.number]
