@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import optuna
 from optuna.storages import RDBStorage
+from sqlalchemy.exc import SQLAlchemyError
 
 GRACE_BEATS = 4
 
@@ -64,7 +65,8 @@ def beating(storage: HeartbeatStorage, trial_id: int, seconds: int) -> Iterator[
 
     def beat() -> None:
         while True:
-            storage.record_heartbeat(trial_id)
+            with suppress(SQLAlchemyError):  # a busy database: one beat missed, the grace allows it
+                storage.record_heartbeat(trial_id)
             if stop.wait(seconds):
                 return
 
