@@ -39,7 +39,11 @@ def find_issues(
         )
         scores = multilabel_rank.get_label_quality_scores(labels, probabilities)
         suggested = [np.flatnonzero(row >= threshold).tolist() for row in probabilities]
-        estimated = num_label_issues(labels, probabilities, multi_label=True)
+        # what num_label_issues(multi_label=True) counts, without its deprecated inner call
+        confident = multilabel_filter.find_label_issues(
+            labels, probabilities, filter_by="confident_learning", n_jobs=1
+        )
+        estimated = int(np.sum(confident))
     else:
         labels = np.asarray(labels, dtype=np.int64)
         flagged = find_label_issues(
