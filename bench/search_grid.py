@@ -37,7 +37,7 @@ from small_data import (
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "## Small data: textclf search against a hand-made grid"
-PROJECT_FILES = ["dvc.yaml", ".gitignore", ".dvc/config"]
+PROJECT_FILES = ["dvc.yaml", ".gitignore"]
 
 
 def checked(command: list[str], folder: Path) -> None:
@@ -54,8 +54,8 @@ def search_project(folder: Path, base: dict) -> Path:
     project = folder / "search-project"
     if (project / ".git").is_dir():
         return project  # a rerun continues its study
+    project.mkdir(parents=True)
     for name in PROJECT_FILES:
-        (project / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, project / name)
     # the stages' code is a dependency of every stage (dvc.yaml)
     shutil.copytree(ROOT / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__"))
@@ -67,7 +67,7 @@ def search_project(folder: Path, base: dict) -> Path:
         [sys.executable, "-m", "dvc", "init", "-q", "--force"],
     ):
         checked(command, project)
-    shutil.copy2(ROOT / ".dvc/config", project / ".dvc/config")
+    shutil.copy2(ROOT / ".dvc/config", project / ".dvc/config")  # after init, which writes one
     checked(["git", "add", "-A"], project)
     checked(["git", "commit", "-qm", "project"], project)
     return project
@@ -88,20 +88,21 @@ def search_winner(project: Path, trials: int) -> tuple[dict, float, float]:
     return values, float(best["eval_accuracy"]), json.loads(search_metrics.read_text())["accuracy"]
 
 
-def grid_winner(args, folder: Path, base: dict) -> tuple[dict, dict]:
-    """Every grid pair with train.seed 42; the best on validation and all the runs by label."""
-    runs = {}
+def grid_winner(args, folder: Path, base: dict) -> tuple[str, dict, dict, int]:
+    """Every grid pair with the first seed; the best on validation (then the lower validation
+    loss): its label, train values and run, and the number of pairs."""
+    pairs = []
     for epochs in args.grid_epochs:
         for rate in args.grid_lr:
             label = f"grid epochs {epochs} lr {rate:g}"
             train = {"epochs": epochs, "learning_rate": rate, "min_steps": 0}
-            runs[label] = cached_run(
-                folder, f"{label}, seed {args.seeds[0]}", base, args.seeds[0], train
-            )
-            print(f"{folder.name} {label}: {runs[label]}", flush=True)
-    best = max(runs, key=lambda k: (runs[k]["validation_accuracy"], -runs[k]["validation_loss"]))
-    pair = best.split()
-    return {"epochs": int(pair[2]), "learning_rate": float(pair[4]), "min_steps": 0}, runs
+            run = cached_run(folder, f"{label}, seed {args.seeds[0]}", base, args.seeds[0], train)
+            print(f"{folder.name} {label}: {run}", flush=True)
+            pairs.append((label, train, run))
+    label, train, run = max(
+        pairs, key=lambda pair: (pair[2]["validation_accuracy"], -pair[2]["validation_loss"])
+    )
+    return label, train, run, len(pairs)
 
 
 def seeded(args, folder: Path, base: dict, label: str, train: dict, first: dict) -> list[dict]:
@@ -114,15 +115,14 @@ def seeded(args, folder: Path, base: dict, label: str, train: dict, first: dict)
 
 def run_task(args, name: str, labels: list[int], size: int, rows: dict) -> dict:
     folder, base, baseline = prepare_task(args, name, labels, size, rows)
-    grid_train, grid_runs = grid_winner(args, folder, base)
-    grid_label = f"grid epochs {grid_train['epochs']} lr {grid_train['learning_rate']:g}"
-    grid = seeded(args, folder, base, grid_label, grid_train, grid_runs[grid_label])
+    grid_label, grid_train, grid_first, pairs = grid_winner(args, folder, base)
+    grid = seeded(args, folder, base, grid_label, grid_train, grid_first)
 
     project = search_project(folder, base)
     values, validation, test = search_winner(project, args.trials)
-    search_label = "search winner " + ", ".join(f"{k} {v:.3g}" for k, v in values.items())
+    recipe = ", ".join(f"{key} {value:.3g}" for key, value in values.items())
     first = {"seed": args.seeds[0], "accuracy": test, "validation_accuracy": validation}
-    search = seeded(args, folder, base, search_label, values, first)
+    search = seeded(args, folder, base, f"search winner {recipe}", values, first)
 
     defaults = [
         cached_run(
@@ -140,11 +140,8 @@ def run_task(args, name: str, labels: list[int], size: int, rows: dict) -> dict:
         "baseline": baseline,
         "rows": [
             (f"default (min_steps {args.min_steps})", defaults),
-            (f"best of the {len(grid_runs)}-pair grid: {grid_label.removeprefix('grid ')}", grid),
-            (
-                f"search ({args.trials} trials): {search_label.removeprefix('search winner ')}",
-                search,
-            ),
+            (f"best of the {pairs}-pair grid: {grid_label.removeprefix('grid ')}", grid),
+            (f"search ({args.trials} trials): {recipe}", search),
         ],
     }
 
