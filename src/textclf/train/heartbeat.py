@@ -25,7 +25,7 @@ class HeartbeatStorage(RDBStorage):
 
     def __init__(self, url: str, seconds: int) -> None:
         self.stale: list[int] = []
-        with quiet_experimental():
+        with quiet():
             super().__init__(
                 url,
                 heartbeat_interval=seconds,
@@ -37,24 +37,24 @@ class HeartbeatStorage(RDBStorage):
 def fail_silent_trials(study: optuna.Study, storage: HeartbeatStorage) -> list[int]:
     """Mark failed the running trials whose worker went silent; their numbers."""
     storage.stale.clear()
-    with quiet_experimental():
+    with quiet():
         optuna.storages.fail_stale_trials(study)
     return list(storage.stale)
 
 
 @contextmanager
-def quiet_experimental() -> Iterator[None]:
-    """Optuna's heartbeats are marked experimental (since 2.9): a user needs no warning."""
+def quiet() -> Iterator[None]:
+    """Without Optuna's warnings that heartbeats are experimental (since 2.9) and meant for
+    `study.optimize` (`beating` records them for the trials the search asks for)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings("ignore", "Heartbeat of storage is supposed", UserWarning)
         yield
 
 
 def ask(study: optuna.Study, space: dict) -> optuna.Trial:
-    """`study.ask(space)`, without Optuna's warning that heartbeats are for `study.optimize`:
-    `beating` records them for the asked trial."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Heartbeat of storage is supposed", UserWarning)
+    """`study.ask(space)`, quiet about heartbeats."""
+    with quiet():
         return study.ask(space)
 
 

@@ -18,13 +18,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from textclf.config.errors import UserError
 from textclf.config.search_params import SearchParams
 from textclf.evaluate.leaderboard import COMPLETE, Board, Entry, build_board, render_board
-from textclf.train.heartbeat import (
-    GRACE_BEATS,
-    HeartbeatStorage,
-    ask,
-    beating,
-    fail_silent_trials,
-)
+from textclf.train.heartbeat import HeartbeatStorage, ask, beating, fail_silent_trials
 from textclf.train.pruning import median_pruner, trial_environment
 from textclf.train.search_space import distributions, overrides
 from textclf.train.trials import TrialError, TrialResult, read_trial, run_experiment
@@ -94,7 +88,7 @@ class Search:
         failures = 0  # failed trials do not count towards `trials`: a broken setup must stop
         while True:
             for number in fail_silent_trials(self.study, self.storage):
-                silence = GRACE_BEATS * self.search.heartbeat_seconds
+                silence = self.storage.grace_period
                 self.say(f"trial {number}: its worker sent no heartbeat for {silence} s: failed")
             if (done := len(self.study.get_trials(states=COUNTED))) >= self.trials:
                 break
