@@ -28,6 +28,7 @@ import pandas as pd
 from machine import cpu_model, replace_section
 from small_data import (
     accuracy_cells,
+    cached,
     cached_run,
     prepare_task,
     read_tasks,
@@ -73,7 +74,7 @@ def search_project(folder: Path, base: dict) -> Path:
     return project
 
 
-def search_winner(project: Path, trials: int) -> tuple[dict, float, float]:
+def search_winner(project: Path, trials: int, seed: int) -> dict:
     """Run (or continue) the search with --apply: the winner's train values, its validation
     accuracy and its test accuracy (scored once, by --apply)."""
     search_metrics = project / "metrics/transformer/test.json"
@@ -85,7 +86,12 @@ def search_winner(project: Path, trials: int) -> tuple[dict, float, float]:
         for key in board.columns
         if key.startswith("train.")
     }
-    return values, float(best["eval_accuracy"]), json.loads(search_metrics.read_text())["accuracy"]
+    return {
+        "seed": seed,
+        "values": values,
+        "accuracy": json.loads(search_metrics.read_text())["accuracy"],
+        "validation_accuracy": float(best["eval_accuracy"]),
+    }
 
 
 def grid_winner(args, folder: Path, base: dict) -> tuple[str, dict, dict, int]:
@@ -118,10 +124,13 @@ def run_task(args, name: str, labels: list[int], size: int, rows: dict) -> dict:
     grid_label, grid_train, grid_first, pairs = grid_winner(args, folder, base)
     grid = seeded(args, folder, base, grid_label, grid_train, grid_first)
 
-    project = search_project(folder, base)
-    values, validation, test = search_winner(project, args.trials)
+    first = cached(  # kept, so that a rerun needs neither the study nor its project
+        folder,
+        f"search ({args.trials} trials), seed {args.seeds[0]}",
+        lambda: search_winner(search_project(folder, base), args.trials, args.seeds[0]),
+    )
+    values = first["values"]
     recipe = ", ".join(f"{key} {value:.3g}" for key, value in values.items())
-    first = {"seed": args.seeds[0], "accuracy": test, "validation_accuracy": validation}
     search = seeded(args, folder, base, f"search winner {recipe}", values, first)
 
     defaults = [

@@ -22,6 +22,7 @@ import json
 import os
 import statistics
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -92,14 +93,19 @@ def train_once(folder: Path, base: dict, seed: int, train: dict) -> dict:
     }
 
 
-def cached_run(folder: Path, key: str, base: dict, seed: int, train: dict) -> dict:
-    """train_once's result, kept under `key` in the folder's runs.json (a rerun skips it)."""
+def cached(folder: Path, key: str, make: Callable[[], dict]) -> dict:
+    """make()'s result, kept under `key` in the folder's runs.json (a rerun skips it)."""
     done_path = folder / "runs.json"
     done = json.loads(done_path.read_text()) if done_path.exists() else {}
     if key not in done:
-        done[key] = train_once(folder, base, seed, train)
+        done[key] = make()
         done_path.write_text(json.dumps(done, indent=2))
     return done[key]
+
+
+def cached_run(folder: Path, key: str, base: dict, seed: int, train: dict) -> dict:
+    """train_once's result, kept in the folder's runs.json under `key`."""
+    return cached(folder, key, lambda: train_once(folder, base, seed, train))
 
 
 def prepare_task(args, name: str, labels: list[int], size: int, rows: dict):
