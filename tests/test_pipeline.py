@@ -229,6 +229,15 @@ def test_onnx_export_gives_pytorchs_classes(project):
     assert shown.split("\t")[0] in CLASSES
 
 
+def test_export_prints_its_progress_and_no_library_chatter(trained_project, tmp_path):
+    project = copy_project(trained_project, tmp_path / "repo")
+    result = run(["python", "-m", "textclf.stages.export"], project)
+    output = result.stdout + result.stderr
+    assert "Quantizing to int8" in output and "ONNX gives PyTorch's class" in output
+    # torch's list of skipped torchvision operators, ONNX Runtime's pre-processing advice
+    assert "torchvision" not in output and "pre-processing" not in output, output
+
+
 def test_model_registry_serves_the_model_folder_alone(project, tmp_path):
     """The README's `dvc artifacts get`: the model, not the data, from the project's URL."""
     run(["git", "add", "-A"], project)

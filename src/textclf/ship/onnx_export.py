@@ -9,8 +9,10 @@ share of identical predicted classes become metrics, and an export that disagree
 
 from __future__ import annotations
 
+import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +24,12 @@ from textclf.ship.runtime import onnx_logits, onnx_session
 from textclf.train.model import batched_logits, torch_logits
 
 ONNX_DIR = Path("models/onnx")  # the export stage's output
+# the exporter lists torchvision's operators it skips when torchvision is not installed
+# (it is not a requirement: text models use none of them)
+EXPORTER_REGISTRY_LOGGER = "torch.onnx._internal.exporter._registration"
+# ONNX Runtime's advice to run its pre-processing: shape inference and graph optimisation for
+# static quantization; dynamic quantization of the linear layers gains nothing from it
+QUANTIZER_ADVICE = "Please consider to run pre-processing before quantization"
 MIN_AGREEMENT = 0.99  # an fp32 export predicting other classes than PyTorch is broken
 
 
@@ -41,7 +49,23 @@ def export_onnx(model: PreTrainedModel, path: Path, opset: int) -> None:
         warnings.simplefilter("ignore", DeprecationWarning)
         # both inputs share their dynamic axes, which the exporter announces once per axis
         warnings.filterwarnings("ignore", "# The axis name", UserWarning)
-        _export(model, path, opset, inputs, {name: {0: batch, 1: sequence} for name in inputs})
+        with _logger_level(EXPORTER_REGISTRY_LOGGER, logging.ERROR):
+            _export(model, path, opset, inputs, {n: {0: batch, 1: sequence} for n in inputs})
+
+
+@contextmanager
+def _logger_level(name: str, level: int) -> Iterator[None]:
+    logger = logging.getLogger(name)
+    before = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
+def _not_quantizer_advice(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith(QUANTIZER_ADVICE)
 
 
 def _export(model, path: Path, opset: int, inputs: dict, dynamic_shapes: dict) -> None:
@@ -63,7 +87,12 @@ def _export(model, path: Path, opset: int, inputs: dict, dynamic_shapes: dict) -
 def quantize_int8(source: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+    root = logging.getLogger()  # where onnxruntime.quantization logs its advice
+    root.addFilter(_not_quantizer_advice)
+    try:
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+    finally:
+        root.removeFilter(_not_quantizer_advice)
 
 
 def parity(
