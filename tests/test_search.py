@@ -16,6 +16,11 @@ import pytest
 from conftest import fixture_params, make_project, run, update_params
 from fixtures import news_rows, write_news_csv
 
+from textclf.config.search_params import SearchParams
+from textclf.train.heartbeat import ask
+from textclf.train.search import open_study
+from textclf.train.search_space import distributions
+
 COMMAND = [sys.executable, "-m", "textclf.search"]
 SPACE = {
     "train.learning_rate": {"low": 1e-3, "high": 2e-2, "log": True},
@@ -183,3 +188,20 @@ def test_a_storage_optuna_cannot_open_is_one_line(tmp_path):
     assert result.returncode == 1
     error = result.stderr.strip()
     assert error.startswith("error: search.storage nosuchdb://nowhere: ") and "\n" not in error
+
+
+def test_a_search_of_up_to_ten_trials_is_a_seeded_random_search(tmp_path):
+    """docs/recipes.md: TPE proposes from what it has seen only after its first 10 trials
+    (Optuna's n_startup_trials); before that, the study's seed fixes its random samples."""
+    params = SearchParams(storage=f"sqlite:///{tmp_path / 'optuna.db'}")
+    study, _ = open_study(params, tmp_path)
+    space = distributions(params.space)
+    proposed = []
+    for value in range(11):  # ever better values: a model of them would move towards the last
+        trial = ask(study, space)
+        study.tell(trial, float(value))
+        proposed.append(trial.params)
+    random = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=params.seed))
+    samples = [random.ask(space).params for _ in range(11)]
+    assert proposed[:10] == samples[:10]
+    assert proposed[10] != samples[10]
