@@ -26,6 +26,7 @@ from dvc.repo import Repo
 
 from textclf.config.arguments import OneLineParser, positive_int
 from textclf.config.errors import UserError
+from textclf.config.library_logs import logger_level
 from textclf.config.outputs import TRANSFORMER_DIR
 from textclf.config.params import PARAMS_FILE, load_params
 from textclf.evaluate.leaderboard import COMPLETE, render_board, write_board
@@ -77,16 +78,11 @@ def apply_winner(repo: Path, experiment: str | None) -> None:
     print(f"\napplying {experiment}: dvc exp apply, then dvc repro", flush=True)
     # in a project that never ran the stages after train, their outputs have no hash yet:
     # `dvc exp apply` would fail (and warn) on each of them; `dvc repro` below makes them
-    checkout_log = logging.getLogger("dvc_data.index.checkout")
-    level = checkout_log.level
-    checkout_log.setLevel(logging.ERROR)
     try:
-        with Repo(str(repo)) as project:
+        with logger_level("dvc_data.index.checkout", logging.ERROR), Repo(str(repo)) as project:
             project.experiments.apply(experiment, allow_missing=True)
     except DvcException as error:
         raise UserError(f"dvc exp apply {experiment}: {error}") from None
-    finally:
-        checkout_log.setLevel(level)
     if subprocess.run([*dvc_command(), "repro"], cwd=repo).returncode != 0:
         raise UserError("dvc repro failed (see its output above)")
     test = json.loads((repo / TRANSFORMER_DIR / "test.json").read_text())

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from textclf.config.errors import UserError
+from textclf.config.library_logs import logger_level
 from textclf.ship.runtime import onnx_logits, onnx_session
 from textclf.train.model import batched_logits, torch_logits
 
@@ -49,19 +49,8 @@ def export_onnx(model: PreTrainedModel, path: Path, opset: int) -> None:
         warnings.simplefilter("ignore", DeprecationWarning)
         # both inputs share their dynamic axes, which the exporter announces once per axis
         warnings.filterwarnings("ignore", "# The axis name", UserWarning)
-        with _logger_level(EXPORTER_REGISTRY_LOGGER, logging.ERROR):
+        with logger_level(EXPORTER_REGISTRY_LOGGER, logging.ERROR):
             _export(model, path, opset, inputs, {n: {0: batch, 1: sequence} for n in inputs})
-
-
-@contextmanager
-def _logger_level(name: str, level: int) -> Iterator[None]:
-    logger = logging.getLogger(name)
-    before = logger.level
-    logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.setLevel(before)
 
 
 def _not_quantizer_advice(record: logging.LogRecord) -> bool:
