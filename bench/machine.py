@@ -90,7 +90,8 @@ def replace_section(path: Path, marker: str, section: str) -> None:
     start = text.find(marker)
     if start >= 0:
         end = text.find("\n## ", start + len(marker))
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+        rest = "\n" + text[end + 1 :] if end >= 0 else ""
+        text = text[:start] + section.rstrip("\n") + "\n" + rest
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text, encoding="utf-8")
