@@ -10,9 +10,10 @@ train.seed 42) and keeps the pair with the best validation accuracy (then the lo
 loss); the search runs `textclf search --trials N --apply` in a git + DVC copy of this project
 (every trial a DVC experiment, the winner picked on validation, scored on test once). Each
 winner is then rerun with the other seeds and reported as the median test accuracy, beside the
-default recipe (min_steps, bench/small_data.py's runs, shared through runs.json). The test split
-never picks anything. Figures go to stdout and to the "Small data: search" section of
-bench/RESULTS.md.
+default recipe (min_steps, bench/small_data.py's runs, shared through runs.json), and the
+default and the grid's pick are compared with the search's pick on the same test rows (the paired
+bootstrap of `textclf compare`, over the test rows and the seeds). The test split never picks
+anything. Figures go to stdout and to the "Small data: search" section of bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -33,12 +36,16 @@ from small_data import (
     prepare_task,
     read_tasks,
     task_arguments,
+    train_once,
     write_params,
 )
+
+from textclf.evaluate.comparison import compare, read_predictions
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "## Small data: textclf search against a hand-made grid"
 PROJECT_FILES = ["dvc.yaml", ".gitignore"]
+PREDICTIONS = "metrics/transformer/predictions.csv"
 
 
 def checked(command: list[str], folder: Path) -> None:
@@ -94,63 +101,134 @@ def search_winner(project: Path, trials: int, seed: int) -> dict:
     }
 
 
-def grid_winner(args, folder: Path, base: dict) -> tuple[str, dict, dict, int]:
+def kept_path(folder: Path, key: str) -> Path:
+    """Where a run's test predictions are kept: they hold test texts, so they stay in the
+    scratch folder (bench/runs/ keeps figures only)."""
+    name = "".join(c if c.isalnum() else "-" for c in key)
+    return folder / "predictions" / f"{name}.csv"
+
+
+def keep_predictions(
+    source: Path, folder: Path, key: str, run: dict, retrain: Callable[[], dict] | None
+) -> None:
+    """Keep `source` (the test predictions of the run just made) as the run's predictions; a
+    run recorded without them (an older runs.json) is first retrained with `retrain()`, which
+    must score what the run scored then."""
+    kept = kept_path(folder, key)
+    if kept.exists():
+        return
+    if retrain is not None:
+        print(f"{folder.name} {key}: trains again, to keep its test predictions", flush=True)
+        again = retrain()
+        if again["accuracy"] != run["accuracy"]:
+            sys.exit(f"error: {key}: retrained to {again['accuracy']}, was {run['accuracy']}")
+    kept.parent.mkdir(exist_ok=True)
+    shutil.copy2(source, kept)
+
+
+def kept_run(
+    folder: Path, key: str, base: dict, seed: int, train: dict, needed: bool = True
+) -> dict:
+    """cached_run's result, with its test predictions kept: always for a run made now, and, if
+    `needed`, for a recorded one too (see keep_predictions)."""
+    done = folder / "runs.json"
+    recorded = done.exists() and key in json.loads(done.read_text())
+    run = cached_run(folder, key, base, seed, train)
+    if not recorded:
+        keep_predictions(folder / PREDICTIONS, folder, key, run, None)
+    elif needed:
+        retrain = partial(train_once, folder, base, seed, train)
+        keep_predictions(folder / PREDICTIONS, folder, key, run, retrain)
+    return run
+
+
+def grid_winner(args, folder: Path, base: dict) -> tuple[str, dict, int]:
     """Every grid pair with the first seed; the best on validation (then the lower validation
-    loss): its label, train values and run, and the number of pairs."""
+    loss): its label and train values, and the number of pairs."""
     pairs = []
     for epochs in args.grid_epochs:
         for rate in args.grid_lr:
             label = f"grid epochs {epochs} lr {rate:g}"
             train = {"epochs": epochs, "learning_rate": rate, "min_steps": 0}
-            run = cached_run(folder, f"{label}, seed {args.seeds[0]}", base, args.seeds[0], train)
+            key = f"{label}, seed {args.seeds[0]}"
+            run = kept_run(folder, key, base, args.seeds[0], train, needed=False)
             print(f"{folder.name} {label}: {run}", flush=True)
             pairs.append((label, train, run))
-    label, train, run = max(
+    label, train, _ = max(
         pairs, key=lambda pair: (pair[2]["validation_accuracy"], -pair[2]["validation_loss"])
     )
-    return label, train, run, len(pairs)
+    kept_run(folder, f"{label}, seed {args.seeds[0]}", base, args.seeds[0], train)
+    return label, train, len(pairs)
 
 
-def seeded(args, folder: Path, base: dict, label: str, train: dict, first: dict) -> list[dict]:
-    """`first` (seed args.seeds[0]) and reruns of `train` with the other seeds."""
-    runs = [first]
+def seeded(args, folder: Path, base: dict, label: str, train: dict, first: str) -> list[str]:
+    """The keys of `first` (seed args.seeds[0]'s run) and of reruns of `train` with the other
+    seeds."""
+    keys = [first]
     for seed in args.seeds[1:]:
-        runs.append(cached_run(folder, f"{label}, seed {seed}", base, seed, train))
-    return runs
+        keys.append(f"{label}, seed {seed}")
+        kept_run(folder, keys[-1], base, seed, train)
+    return keys
+
+
+def recorded_runs(folder: Path, keys: list[str]) -> list[dict]:
+    done = json.loads((folder / "runs.json").read_text())
+    return [done[key] for key in keys]
+
+
+def paired_cell(folder: Path, keys: list[str], against: list[str]) -> str:
+    """Accuracy of the runs `keys` minus that of the runs `against`, in points, with the
+    paired-bootstrap 95% interval of `textclf compare` (test rows and seeds resampled)."""
+    groups = [
+        [(key, read_predictions(str(kept_path(folder, key)), key)) for key in side]
+        for side in (against, keys)
+    ]
+    result = compare(*groups)
+    points = [100 * result[f"accuracy_diff{end}"] for end in ("", "_low", "_high")]
+    return "{:+.2f} [{:+.2f}, {:+.2f}]".format(*points)
 
 
 def run_task(args, name: str, labels: list[int], size: int, rows: dict) -> dict:
     folder, base, baseline = prepare_task(args, name, labels, size, rows)
-    grid_label, grid_train, grid_first, pairs = grid_winner(args, folder, base)
-    grid = seeded(args, folder, base, grid_label, grid_train, grid_first)
+    grid_label, grid_train, pairs = grid_winner(args, folder, base)
+    grid = seeded(args, folder, base, grid_label, grid_train, f"{grid_label}, seed {args.seeds[0]}")
 
+    first_key = f"search ({args.trials} trials), seed {args.seeds[0]}"
     first = cached(  # kept, so that a rerun needs neither the study nor its project
         folder,
-        f"search ({args.trials} trials), seed {args.seeds[0]}",
+        first_key,
         lambda: search_winner(search_project(folder, base), args.trials, args.seeds[0]),
     )
     values = first["values"]
+    project = folder / "search-project"
+    applied = project / "metrics/transformer/test.json"
+    if applied.exists() and json.loads(applied.read_text())["accuracy"] == first["accuracy"]:
+        keep_predictions(project / PREDICTIONS, folder, first_key, first, None)
+    else:  # the project is gone or moved on: the winner trains again in the scratch folder
+        retrain = partial(train_once, folder, base, args.seeds[0], values)
+        keep_predictions(folder / PREDICTIONS, folder, first_key, first, retrain)
     recipe = ", ".join(f"{key} {value:.3g}" for key, value in values.items())
-    search = seeded(args, folder, base, f"search winner {recipe}", values, first)
+    search = seeded(args, folder, base, f"search winner {recipe}", values, first_key)
 
-    defaults = [
-        cached_run(
-            folder,
-            f"min_steps {args.min_steps}, seed {seed}",
-            base,
-            seed,
-            {"min_steps": args.min_steps},
-        )
-        for seed in args.seeds
-    ]
+    defaults = [f"min_steps {args.min_steps}, seed {seed}" for seed in args.seeds]
+    for key, seed in zip(defaults, args.seeds, strict=True):
+        kept_run(folder, key, base, seed, {"min_steps": args.min_steps})
     return {
         "task": name,
         "size": size,
         "baseline": baseline,
         "rows": [
-            (f"default (min_steps {args.min_steps})", defaults),
-            (f"best of the {pairs}-pair grid: {grid_label.removeprefix('grid ')}", grid),
-            (f"search ({args.trials} trials): {recipe}", search),
+            (
+                f"default (min_steps {args.min_steps})",
+                recorded_runs(folder, defaults),
+                paired_cell(folder, defaults, search),
+            ),
+            (
+                f"best of the {pairs}-pair grid: {grid_label.removeprefix('grid ')}",
+                recorded_runs(folder, grid),
+                paired_cell(folder, grid, search),
+            ),
+            (f"search ({args.trials} trials): {recipe}", recorded_runs(folder, search), ""),
         ],
     }
 
@@ -166,17 +244,20 @@ def render(args, results: list[dict]) -> str:
         f"train.epochs {args.grid_epochs} x train.learning_rate {args.grid_lr}, min_steps 0, "
         f"picked on validation accuracy (seed {args.seeds[0]}); search: the default "
         "search.space, picked by `textclf search` on validation. Test accuracy: median of "
-        f"train.seed {', '.join(map(str, args.seeds))} (min-max) of the picked recipe.",
+        f"train.seed {', '.join(map(str, args.seeds))} (min-max) of the picked recipe; minus "
+        "the search's pick: the difference in test accuracy (points; mean of the seeds) with "
+        "its paired-bootstrap 95% interval over the test rows and the seeds, as `textclf "
+        "compare` gives it for two groups of runs.",
         "",
-        "| task | train rows | recipe | test accuracy | seeds | validation (first seed) | "
-        "TF-IDF baseline |",
-        "| --- | ---: | --- | ---: | --- | ---: | ---: |",
+        "| task | train rows | recipe | test accuracy | seeds | minus the search's pick | "
+        "validation (first seed) | TF-IDF baseline |",
+        "| --- | ---: | --- | ---: | --- | ---: | ---: | ---: |",
     ]
     for result in results:
-        for label, runs in result["rows"]:
+        for label, runs, paired in result["rows"]:
             lines.append(
                 f"| {result['task']} | {result['size']} | {label} | {accuracy_cells(runs)} | "
-                f"{runs[0]['validation_accuracy']:.4f} | {result['baseline']:.4f} |"
+                f"{paired} | {runs[0]['validation_accuracy']:.4f} | {result['baseline']:.4f} |"
             )
     return "\n".join(lines) + "\n"
 
