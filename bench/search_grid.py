@@ -35,6 +35,8 @@ from small_data import (
     cached_run,
     prepare_task,
     read_tasks,
+    recorded,
+    run_key,
     task_arguments,
     train_once,
     write_params,
@@ -131,10 +133,9 @@ def kept_run(
 ) -> dict:
     """cached_run's result, with its test predictions kept: always for a run made now, and, if
     `needed`, for a recorded one too (see keep_predictions)."""
-    done = folder / "runs.json"
-    recorded = done.exists() and key in json.loads(done.read_text())
+    was_recorded = key in recorded(folder)
     run = cached_run(folder, key, base, seed, train)
-    if not recorded:
+    if not was_recorded:
         keep_predictions(folder / PREDICTIONS, folder, key, run, None)
     elif needed:
         retrain = partial(train_once, folder, base, seed, train)
@@ -150,14 +151,14 @@ def grid_winner(args, folder: Path, base: dict) -> tuple[str, dict, int]:
         for rate in args.grid_lr:
             label = f"grid epochs {epochs} lr {rate:g}"
             train = {"epochs": epochs, "learning_rate": rate, "min_steps": 0}
-            key = f"{label}, seed {args.seeds[0]}"
+            key = run_key(label, args.seeds[0])
             run = kept_run(folder, key, base, args.seeds[0], train, needed=False)
             print(f"{folder.name} {label}: {run}", flush=True)
             pairs.append((label, train, run))
     label, train, _ = max(
         pairs, key=lambda pair: (pair[2]["validation_accuracy"], -pair[2]["validation_loss"])
     )
-    kept_run(folder, f"{label}, seed {args.seeds[0]}", base, args.seeds[0], train)
+    kept_run(folder, run_key(label, args.seeds[0]), base, args.seeds[0], train)
     return label, train, len(pairs)
 
 
@@ -166,13 +167,13 @@ def seeded(args, folder: Path, base: dict, label: str, train: dict, first: str) 
     seeds."""
     keys = [first]
     for seed in args.seeds[1:]:
-        keys.append(f"{label}, seed {seed}")
+        keys.append(run_key(label, seed))
         kept_run(folder, keys[-1], base, seed, train)
     return keys
 
 
 def recorded_runs(folder: Path, keys: list[str]) -> list[dict]:
-    done = json.loads((folder / "runs.json").read_text())
+    done = recorded(folder)
     return [done[key] for key in keys]
 
 
@@ -191,9 +192,9 @@ def paired_cell(folder: Path, keys: list[str], against: list[str]) -> str:
 def run_task(args, name: str, labels: list[int], size: int, rows: dict) -> dict:
     folder, base, baseline = prepare_task(args, name, labels, size, rows)
     grid_label, grid_train, pairs = grid_winner(args, folder, base)
-    grid = seeded(args, folder, base, grid_label, grid_train, f"{grid_label}, seed {args.seeds[0]}")
+    grid = seeded(args, folder, base, grid_label, grid_train, run_key(grid_label, args.seeds[0]))
 
-    first_key = f"search ({args.trials} trials), seed {args.seeds[0]}"
+    first_key = run_key(f"search ({args.trials} trials)", args.seeds[0])
     first = cached(  # kept, so that a rerun needs neither the study nor its project
         folder,
         first_key,
@@ -210,7 +211,7 @@ def run_task(args, name: str, labels: list[int], size: int, rows: dict) -> dict:
     recipe = ", ".join(f"{key} {value:.3g}" for key, value in values.items())
     search = seeded(args, folder, base, f"search winner {recipe}", values, first_key)
 
-    defaults = [f"min_steps {args.min_steps}, seed {seed}" for seed in args.seeds]
+    defaults = [run_key(f"min_steps {args.min_steps}", seed) for seed in args.seeds]
     for key, seed in zip(defaults, args.seeds, strict=True):
         kept_run(folder, key, base, seed, {"min_steps": args.min_steps})
     return {

@@ -93,13 +93,23 @@ def train_once(folder: Path, base: dict, seed: int, train: dict) -> dict:
     }
 
 
+def run_key(recipe: str, seed: int) -> str:
+    """A run's key in runs.json; both benchmarks spell it so, which is how they share runs."""
+    return f"{recipe}, seed {seed}"
+
+
+def recorded(folder: Path) -> dict[str, dict]:
+    """The finished runs in the folder's runs.json, by key."""
+    done_path = folder / "runs.json"
+    return json.loads(done_path.read_text()) if done_path.exists() else {}
+
+
 def cached(folder: Path, key: str, make: Callable[[], dict]) -> dict:
     """make()'s result, kept under `key` in the folder's runs.json (a rerun skips it)."""
-    done_path = folder / "runs.json"
-    done = json.loads(done_path.read_text()) if done_path.exists() else {}
+    done = recorded(folder)
     if key not in done:
         done[key] = make()
-        done_path.write_text(json.dumps(done, indent=2))
+        (folder / "runs.json").write_text(json.dumps(done, indent=2))
     return done[key]
 
 
@@ -133,7 +143,7 @@ def run_task(args, name: str, labels: list[int], size: int, rows: dict) -> dict:
     recipes = {"notebook (2 epochs)": 0, **{f"min_steps {m}": m for m in args.min_steps}}
     for seed in args.seeds:  # interleaved: the machine's drift hits every recipe alike
         for recipe, min_steps in recipes.items():
-            key = f"{recipe}, seed {seed}"
+            key = run_key(recipe, seed)
             run = cached_run(folder, key, base, seed, {"min_steps": min_steps})
             results["recipes"].setdefault(recipe, []).append(run)
             print(f"{name} {size} rows, {key}: {run}", flush=True)
