@@ -36,6 +36,7 @@ def test_two_processes_train_one_model(tmp_path, news_csvs, tiny_bert):
         "data.json",
         "train.json",
         "training_curves.png",
+        "validation.json",
         "validation_predictions.csv",
     ]
     train = json.loads((project / "metrics/train.json").read_text())

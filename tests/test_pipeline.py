@@ -108,15 +108,26 @@ def test_metrics_have_documented_keys_and_beat_chance(project):
     assert data["rows"] == {"train": 432, "validation": 48, "test": 120}
     shown = json.loads(run(["dvc", "metrics", "show", "--json"], project).stdout)
     files = next(iter(shown.values()))["data"]
+    # the headline numbers only: the table fits a terminal; the detailed files stay outputs
     assert set(files) == {
-        "metrics/data.json",
-        "metrics/train.json",
-        "metrics/transformer/test.json",
-        "metrics/baseline/test.json",
-        "metrics/comparison.json",
-        "metrics/export.json",
-        "metrics/quality.json",
+        "metrics/validation.json",
+        "metrics/transformer/headline.json",
+        "metrics/baseline/headline.json",
     }
+    assert files["metrics/validation.json"]["data"] == {
+        key: value for key, value in train.items() if key.startswith("eval_")
+    }
+    for model in ("transformer", "baseline"):
+        test = json.loads((project / f"metrics/{model}/test.json").read_text())
+        headline = files[f"metrics/{model}/headline.json"]["data"]
+        assert headline == {key: test[key] for key in headline}
+        assert list(headline) == ["accuracy", "accuracy_low", "accuracy_high", "f1_macro"]
+    table = run(["dvc", "metrics", "show"], project).stdout.splitlines()
+    assert max(map(len, table)) <= 160, table
+    detailed = run(["dvc", "metrics", "show", "--json", "metrics/train.json"], project).stdout
+    assert set(next(iter(json.loads(detailed).values()))["data"]["metrics/train.json"]["data"]) == (
+        TRAIN_METRIC_KEYS
+    )
 
 
 def test_comparison_stage_agrees_with_both_models_test_metrics(project):
@@ -306,9 +317,11 @@ def test_repro_reruns_only_what_changed(project):
         "package",
     }
     diff = json.loads(run(["dvc", "metrics", "diff", "--json"], project).stdout)
+    assert "metrics/transformer/headline.json" in diff
+    targets = ["--targets", "metrics/train.json"]  # a detailed file, as the docs show
+    diff = json.loads(run(["dvc", "metrics", "diff", *targets, "--json"], project).stdout)
     assert diff["metrics/train.json"]["train_loss"]["old"] == before["train_loss"]
     assert diff["metrics/train.json"]["train_loss"]["diff"] != 0
-    assert "metrics/transformer/test.json" in diff
     run(["git", "commit", "-qam", "lower learning rate"], project)
 
     update_params(project, {"tokenize": {"max_length": 32}})
@@ -366,7 +379,7 @@ def test_baseline_has_evaluate_keys_and_beats_chance(project):
     assert baseline["accuracy"] > 0.5, baseline
     shown = json.loads(run(["dvc", "metrics", "show", "--json"], project).stdout)
     files = next(iter(shown.values()))["data"]
-    assert {"metrics/transformer/test.json", "metrics/baseline/test.json"} <= set(files)
+    assert {"metrics/transformer/headline.json", "metrics/baseline/headline.json"} <= set(files)
 
 
 def test_plots_render_every_declared_plot(project, tmp_path):
@@ -403,7 +416,7 @@ def test_experiments_compare_in_exp_show_and_metrics_diff(project):
     }
     assert {"fast", "slow"} <= set(experiments)
     accuracy = {
-        name: data["metrics"]["metrics/transformer/test.json"]["data"]["loss"]
+        name: data["metrics"]["metrics/transformer/headline.json"]["data"]["loss"]
         for name, data in experiments.items()
         if name in ("fast", "slow")
     }
@@ -411,7 +424,7 @@ def test_experiments_compare_in_exp_show_and_metrics_diff(project):
     params = experiments["fast"]["params"]["params.yaml"]["data"]
     assert params["train"]["learning_rate"] == pytest.approx(8e-3)
     diff = json.loads(run(["dvc", "metrics", "diff", "fast", "slow", "--json"], project).stdout)
-    assert diff["metrics/transformer/test.json"]["loss"]["diff"] != 0
+    assert diff["metrics/transformer/headline.json"]["loss"]["diff"] != 0
 
 
 def compare(project: Path, *args: str) -> subprocess.CompletedProcess:
@@ -422,7 +435,7 @@ def test_compare_command_gives_a_verdict_between_two_experiments(project):
     """The README's `python -m textclf.compare`, on the experiments run above."""
     shown = json.loads(run(["dvc", "exp", "show", "--json"], project).stdout)
     accuracy = {
-        exp["name"]: exp["data"]["metrics"]["metrics/transformer/test.json"]["data"]["accuracy"]
+        exp["name"]: exp["data"]["metrics"]["metrics/transformer/headline.json"]["data"]["accuracy"]
         for entry in shown
         for exp in (entry.get("experiments") or [])
         for exp in exp["revs"]
@@ -473,8 +486,8 @@ def test_docs_exp_show_command_gives_a_readable_table(project, tmp_path):
     table = run([*command, "--csv"], project).stdout.splitlines()
     columns = table[0].split(",")
     assert len(columns) <= 15, columns
-    assert "train.learning_rate" in columns and "label_error_rate" in columns
-    assert "metrics/transformer/test.json:accuracy" in columns
+    assert "train.learning_rate" in columns and "eval_accuracy" in columns
+    assert "metrics/transformer/headline.json:accuracy" in columns
     assert {"fast", "slow"} <= {row.split(",")[0] for row in table[1:]}
     clone = tmp_path / "clone"
     run(["git", "clone", "-q", str(project), str(clone)], tmp_path)

@@ -104,7 +104,9 @@ def test_injected_label_flips_rank_first(project, noisy):
     assert report["label_issues"] == len(issues)
     assert sum(report["label_issues_by_pair"].values()) == len(issues)
     assert (project / "metrics/quality/label_issues.png").stat().st_size > 1000
-    shown = json.loads(run(["dvc", "metrics", "show", "--json"], project).stdout)
+    shown = json.loads(
+        run(["dvc", "metrics", "show", "--json", "metrics/quality.json"], project).stdout
+    )
     metrics = next(iter(shown.values()))["data"]["metrics/quality.json"]["data"]
     assert metrics["label_error_rate"] == report["label_error_rate"]
 

@@ -127,7 +127,7 @@ def test_apply_scores_the_winner_on_test_once_and_leaves_a_clean_workspace(searc
     assert f"applying {winner}" in output
     assert "Data and pipelines are up to date" in run(["dvc", "status"], project).stdout
     shown = run(["dvc", "metrics", "show", "--json"], project).stdout
-    assert "metrics/transformer/test.json" in shown
+    assert "metrics/transformer/headline.json" in shown
     validation = json.loads((project / "metrics/train.json").read_text())
     assert validation == trial_metrics(project, winner)
     test = json.loads((project / "metrics/transformer/test.json").read_text())

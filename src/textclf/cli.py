@@ -1,5 +1,7 @@
 """The `textclf` command: one entry point with a subcommand per tool, as `dvc` and `git` have.
 
+    textclf quick --data DIR
+    textclf results
     textclf predict "Stocks rally as oil prices fall"
     textclf serve --model models/model
     textclf compare main workspace
@@ -20,6 +22,9 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 COMMANDS = {
+    "quick": ("textclf.quick", "the whole pipeline in minutes on a CPU: small model, small slice"),
+    "check": ("textclf.check", "are the data files and the model reachable? (before a run)"),
+    "results": ("textclf.results", "the last run's headline results, and what to run next"),
     "predict": ("textclf.predict", "classify texts or a file with a trained model"),
     "serve": ("textclf.serve", "serve a model folder over HTTP"),
     "compare": ("textclf.compare", "is B really better than A? compare two experiments"),

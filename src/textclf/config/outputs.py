@@ -8,6 +8,8 @@ from pathlib import Path
 METRICS_DIR = Path("metrics")
 DATA_REPORT = METRICS_DIR / "data.json"
 TRAIN_METRICS = METRICS_DIR / "train.json"
+# train.json's validation metrics of the kept epoch, alone: one of dvc.yaml's headline metrics
+VALIDATION_METRICS = METRICS_DIR / "validation.json"
 TRAINING_CURVES = METRICS_DIR / "training_curves.png"
 # the kept model on the validation split, row by row: what `textclf search` compares trials on
 VALIDATION_PREDICTIONS = METRICS_DIR / "validation_predictions.csv"

@@ -23,7 +23,7 @@ def read_text(path: str | Path, revision: str, repo: str | Path = ".") -> str:
             raise UserError(f"{WORKSPACE}: {path} cannot be read ({error.reason})") from None
     # imported here: DVC takes seconds to import, and `workspace` reads do not need it
     import dvc.api
-    from dvc.exceptions import DvcException
+    from dvc.exceptions import DvcException, PathMissingError
     from dvc.repo import Repo
     from dvc.scm import RevError, resolve_rev
 
@@ -35,6 +35,14 @@ def read_text(path: str | Path, revision: str, repo: str | Path = ".") -> str:
         raise UserError(f"{revision}: {path} cannot be read ({error.reason})") from None
     except RevError:
         raise UserError(f"{revision}: no such git revision or DVC experiment") from None
+    except PathMissingError:
+        # a commit whose dvc.lock records no run, e.g. `main` of a fresh clone
+        raise UserError(
+            f"{revision}: no recorded run has {path} (its dvc.lock does not list it): compare "
+            "two experiments instead (`dvc exp show` lists them, e.g. `textclf compare "
+            "<experiment> workspace`), or commit a run first (`git add dvc.lock params.yaml && "
+            "git commit`)"
+        ) from None
     except (DvcException, FileNotFoundError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UserError(f"{revision}: {path} cannot be read ({reason})") from None

@@ -59,6 +59,16 @@ def locate(error: ParamsError, path: Path, text: str | None = None) -> ParamsErr
     return ParamsError(f"{where}: {error}")
 
 
+def key_places(path: Path, keys: list[str]) -> dict[str, str]:
+    """`path:line` of each dotted key of the YAML file at `path` that it has (or of its
+    nearest enclosing key), for messages about values read from it."""
+    try:
+        lines = _key_lines(YAML(typ="safe", pure=True).compose(path.read_text(encoding="utf-8")))
+    except (OSError, YAMLError, UnicodeDecodeError):
+        return {}
+    return {key: f"{path}:{line}" for key in keys if (line := _line_of(key, lines))}
+
+
 def _key_lines(node: Any, prefix: str = "") -> dict[str, int]:
     """1-based line of each mapping key in the composed YAML, by its dotted path
     (`section`, `section.key`, `search.space.train.learning_rate.low`, ...)."""

@@ -119,9 +119,10 @@ def length_counts(texts: Sequence[str], short_words: int, long_words: int) -> di
         f"under_{short_words}_words": int((words < short_words).sum()),
         f"over_{long_words}_words": int((words > long_words).sum()),
         "words": {
-            "min": int(words.min(initial=0)),
-            "median": float(np.median(words)) if len(words) else 0.0,
-            "p99": float(np.percentile(words, 99)) if len(words) else 0.0,
-            "max": int(words.max(initial=0)),
+            # an empty split has no lengths: every statistic is 0 rather than undefined
+            "min": int(words.min()) if len(words) else 0,
+            "median": round(float(np.median(words)), 1) if len(words) else 0.0,
+            "p99": round(float(np.percentile(words, 99)), 1) if len(words) else 0.0,
+            "max": int(words.max()) if len(words) else 0,
         },
     }

@@ -17,6 +17,7 @@ from sklearn.metrics import (
 
 from textclf.config.files import atomic_path, write_json, write_text
 from textclf.evaluate.calibration import calibration_metrics, reliability_table
+from textclf.evaluate.headline import HEADLINE_FILE, headline
 from textclf.evaluate.mistakes import confident_mistakes, costly_confusions
 from textclf.evaluate.multilabel import write_multilabel_results
 from textclf.evaluate.plots import save_confusion_matrix, save_reliability_diagram
@@ -37,8 +38,9 @@ def write_test_results(
     notes: dict | None = None,
 ) -> dict:
     """Everything `dvc metrics`/`dvc plots` and people read about one model on the test split:
-    test.json, report.txt, per_class.csv, predictions.csv, mistakes.csv, calibration.csv,
-    confusion_matrix.png and reliability.png (multi-label: see `write_multilabel_results`).
+    test.json and its headline keys in headline.json, report.txt, per_class.csv,
+    predictions.csv, mistakes.csv, calibration.csv, confusion_matrix.png and reliability.png
+    (multi-label: see `write_multilabel_results`).
     `notes`: more keys for test.json, e.g. how many train rows the model saw."""
     if multi_label:
         mistakes = mistakes_per_class * len(classes)
@@ -57,8 +59,9 @@ def write_test_results(
     # the folder is one DVC output: written whole under a temporary name, or not at all
     with atomic_path(folder, directory=True) as output:
         # per-class numbers go to per_class.csv and report.txt, not 40 columns of `dvc exp show`
-        headline = {k: v for k, v in metrics.items() if k != "per_class"}
-        write_json(output / "test.json", {**headline, **(notes or {})})
+        summary = {k: v for k, v in metrics.items() if k != "per_class"}
+        write_json(output / "test.json", {**summary, **(notes or {})})
+        write_json(output / HEADLINE_FILE, headline(summary))
         report = report_text(labels, predicted, classes)
         write_text(
             output / "report.txt", report + "\n" + costly_confusions(labels, predicted, classes)

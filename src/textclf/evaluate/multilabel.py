@@ -24,6 +24,7 @@ from sklearn.metrics import (
 from textclf.config.files import atomic_path, write_json, write_text
 from textclf.data.labels import label_matrix
 from textclf.evaluate.calibration import calibration_metrics, reliability_table
+from textclf.evaluate.headline import HEADLINE_FILE, headline
 from textclf.evaluate.plots import save_reliability_diagram
 from textclf.evaluate.predictions import prediction_table
 from textclf.evaluate.statistics import RESAMPLES, SEED, percentile_interval, resampled_rows
@@ -101,6 +102,7 @@ def write_multilabel_results(
     ordered = wrong.sort_values("probability", ascending=False, kind="stable").head(mistakes)
     with atomic_path(folder, directory=True) as output:
         write_json(output / "test.json", {**metrics, **(notes or {})})
+        write_json(output / HEADLINE_FILE, headline(metrics))
         report = classification_report(
             truth, chosen, target_names=list(classes), digits=4, zero_division=0
         )

@@ -20,7 +20,12 @@ from transformers import AutoTokenizer, set_seed
 
 from textclf.config.errors import ParamsError
 from textclf.config.files import atomic_path, write_json
-from textclf.config.outputs import TRAIN_METRICS, TRAINING_CURVES, VALIDATION_PREDICTIONS
+from textclf.config.outputs import (
+    TRAIN_METRICS,
+    TRAINING_CURVES,
+    VALIDATION_METRICS,
+    VALIDATION_PREDICTIONS,
+)
 from textclf.config.params import Params, load_params
 from textclf.config.train_params import BEST_METRICS
 from textclf.data.tables import (
@@ -133,6 +138,7 @@ def train(params: Params) -> None:
             trainer.model.save_pretrained(checkpoint)
             tokenizer.save_pretrained(checkpoint)
         write_json(TRAIN_METRICS, summary)
+        write_json(VALIDATION_METRICS, {k: v for k, v in summary.items() if k.startswith("eval_")})
         save_training_curves(trainer.state.log_history, TRAINING_CURVES)
         # what `textclf search` compares recipes on: the test split stays held out
         write_predictions(

@@ -1,0 +1,93 @@
+"""Can this machine reach the pipeline's sources (the data files and the pretrained model)?
+
+Asked once before anything runs, so that an offline machine hears about every missing source
+in one message, with what to do, instead of meeting them one stage at a time (the model after
+a minute of the hub's retries)."""
+
+from __future__ import annotations
+
+import http.client
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+from textclf.config.errors import UserError
+from textclf.config.files import redact, to_url
+
+TIMEOUT_S = 10  # a reachable host answers a HEAD request in well under this
+MODEL_KEY = "model.name"
+HINTS = (
+    "  offline? put the files on this machine and point the keys at them:",
+    "    make quick DATA=<folder with train.csv and test.csv in AG News's format>, or",
+    "    dvc exp run -S data.train_url=<path> -S data.test_url=<path> -S model.name=<folder>",
+    "  a model folder is what save_pretrained writes; on a connected machine, e.g.",
+    "    hf download bert-base-cased --local-dir bert-base-cased   (then copy the folder here)",
+)
+
+
+class SourcesError(UserError):
+    """One or more sources cannot be reached; the message names them all."""
+
+
+def data_problem(source: str) -> str | None:
+    """Why the data file `source` (a URL or a local path) cannot be read, or None."""
+    url = to_url(source)
+    scheme = urllib.parse.urlsplit(url).scheme
+    if scheme == "file":
+        path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
+        return None if path.is_file() else "no such file"
+    if scheme not in ("http", "https"):
+        return f"unsupported URL scheme {scheme!r}"
+    return url_problem(url)
+
+
+def url_problem(url: str, missing: str = "not found (HTTP 404)") -> str | None:
+    """Why a HEAD request to `url` gets no answer, or None. Any answer but 404 means the
+    host is reachable: a server that refuses HEAD, or wants a token, is still there."""
+    request = urllib.request.Request(url, method="HEAD")
+    try:
+        urllib.request.urlopen(request, timeout=TIMEOUT_S).close()
+    except urllib.error.HTTPError as error:
+        return missing if error.code == 404 else None
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
+        return redact(str(getattr(error, "reason", error)))
+    return None
+
+
+def model_problem(name: str) -> str | None:
+    """Why the pretrained model `name` (a local folder or a hub id) cannot be loaded here:
+    a folder without config.json, or a hub id that is neither in the local hub cache nor on a
+    reachable hub. None when it can."""
+    local = Path(name).expanduser()
+    if local.is_dir():
+        return None if (local / "config.json").is_file() else "the folder has no config.json"
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        return "no such folder"
+    # imported here: the data checks, and `textclf --help`, do not need it
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(name, "config.json"), str):
+        return None
+    if constants.HF_HUB_OFFLINE:
+        return "not in the local hub cache, and HF_HUB_OFFLINE is set"
+    url = f"{constants.ENDPOINT}/{name}/resolve/main/config.json"
+    return url_problem(url, missing="no such model on the hub")
+
+
+def check_sources(sources: Mapping[str, str], where: Mapping[str, str] | None = None) -> None:
+    """SourcesError naming every key of `sources` (param key -> data URL or path, or
+    `model.name` -> model) that this machine cannot reach. `where`: a key's place to show,
+    e.g. `params.yaml:6`."""
+    where = where or {}
+    problems = {}
+    for key, source in sources.items():
+        problem = model_problem(source) if key == MODEL_KEY else data_problem(source)
+        if problem:
+            problems[key] = f"{redact(source)}: {problem}"
+    if not problems:
+        return
+    named = ", ".join(f"{key} ({where[key]})" if key in where else key for key in problems)
+    details = [f"  {key}: {reason}" for key, reason in problems.items()]
+    raise SourcesError("\n".join([f"cannot reach {named}; nothing was run", *details, *HINTS]))

@@ -1,0 +1,105 @@
+"""The last run's results, in words: what `make repro` and `make quick` print when they end.
+
+    textclf results
+    python -m textclf.results ...        (the same)
+
+Reads the workspace's metrics files (nothing is recomputed): the transformer's test accuracy
+and macro F1 with their 95% intervals, the baseline beside it, the paired comparison's verdict,
+the kept epoch's validation metrics, where the files are, and what to run next. Exits 1 with
+one `error:` line when the pipeline has not run here yet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textclf.config.arguments import OneLineParser
+from textclf.config.errors import UserError
+from textclf.config.files import read_json
+from textclf.config.outputs import (
+    BASELINE_DIR,
+    COMPARISON,
+    TRANSFORMER_DIR,
+    VALIDATION_METRICS,
+)
+from textclf.evaluate.comparison import verdict
+
+MODEL_FOLDER = Path("models/model")
+VERDICTS = {
+    "B better": "the transformer is better",
+    "A better": "the baseline is better",
+    "no significant difference": "no significant difference",
+}
+
+
+def interval(metrics: dict, key: str) -> str:
+    """`0.8445 [0.8290, 0.8610]`, or the value alone when the file has no bounds."""
+    low, high = metrics.get(f"{key}_low"), metrics.get(f"{key}_high")
+    bounds = f" [{low:.4f}, {high:.4f}]" if low is not None and high is not None else ""
+    return f"{metrics[key]:.4f}{bounds}"
+
+
+def model_line(name: str, metrics: dict) -> str:
+    return (
+        f"  {name:<12} accuracy {interval(metrics, 'accuracy')}   "
+        f"macro-F1 {interval(metrics, 'f1_macro')}"
+    )
+
+
+def summary(root: Path = Path(".")) -> str:
+    """The headline of the run in `root`'s workspace. UserError if a file is missing."""
+    files = {
+        "transformer": root / TRANSFORMER_DIR / "test.json",
+        "baseline": root / BASELINE_DIR / "test.json",
+        "comparison": root / COMPARISON,
+        "validation": root / VALIDATION_METRICS,
+    }
+    missing = [str(path) for path in files.values() if not path.is_file()]
+    if missing:
+        raise UserError(
+            f"no results here yet ({', '.join(missing)} missing): run `make quick` or "
+            "`dvc repro`, or `dvc pull` a colleague's run"
+        )
+    read = {name: read_json(path) for name, path in files.items()}
+    comparison = read["comparison"]
+    difference = (
+        f"  transformer - baseline: accuracy {comparison['accuracy_diff']:+.4f} "
+        f"[{comparison['accuracy_diff_low']:+.4f}, {comparison['accuracy_diff_high']:+.4f}]"
+        f": {VERDICTS[verdict(comparison)]} (5% level)"
+    )
+    validation = ", ".join(
+        f"{key.removeprefix('eval_')} {value:.4f}" for key, value in read["validation"].items()
+    )
+    lines = [
+        f"Test results on {comparison['rows']:,} test rows (95% intervals):",
+        model_line("transformer", read["transformer"]),
+        model_line("baseline", read["baseline"]),
+        difference,
+        f"  validation (the kept epoch): {validation}",
+        "",
+        "Files:",
+        f"  {MODEL_FOLDER}/     the model to ship: checkpoint, onnx/, model card (README.md)",
+        f"  {TRANSFORMER_DIR}/   test.json, report.txt, per_class.csv, mistakes.csv, plots",
+        "  metrics/quality/     likely label errors and duplicates in your data",
+        "",
+        "Next:",
+        f'  textclf predict --model {MODEL_FOLDER} "Stocks rally as oil prices fall"',
+        f"  textclf serve --model {MODEL_FOLDER}      # HTTP service and demo page",
+        "  dvc metrics show                       # these numbers, as a table",
+        "  dvc plots show                         # dvc_plots/index.html (docs/experiments.md)",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None, prog: str = "textclf results") -> None:
+    parser = OneLineParser(prog=prog, description=__doc__.split("\n")[0])
+    parser.add_argument("--repo", default=".", help="the project's root (default: here)")
+    args = parser.parse_args(argv)
+    try:
+        print(summary(Path(args.repo)))
+    except UserError as error:
+        raise SystemExit(f"error: {error}") from None
+
+
+if __name__ == "__main__":
+    main()
