@@ -90,7 +90,12 @@ def test_download_stage_error_is_one_line(tmp_path):
         "data: {train_url: nowhere/train.csv, test_url: t.csv, classes: [a, b]}\n"
     )
     message = stage_error("download", tmp_path)
-    assert message.startswith("error: cannot read nowhere/train.csv")
+    assert message.startswith(
+        "error: cannot reach data.train_url (params.yaml:1: nowhere/train.csv: no such file or "
+        "directory), data.test_url (params.yaml:1: t.csv: no such file or directory); nothing "
+        "was run: offline, put the files on this machine"
+    )
+    assert list(tmp_path.iterdir()) == [tmp_path / "params.yaml"]
 
 
 def test_atomic_outputs_get_the_usual_permissions(tmp_path):
@@ -129,5 +134,7 @@ def test_symlink_loop_is_a_one_line_error(tmp_path):
     (tmp_path / "params.yaml").write_text(
         "data: {train_url: loop.csv, test_url: t.csv, classes: [a, b]}\n"
     )
-    assert stage_error("download", tmp_path).startswith("error: cannot read loop.csv")
+    assert stage_error("download", tmp_path).startswith(
+        "error: cannot reach data.train_url (params.yaml:1: loop.csv: too many levels of symbolic"
+    )
     assert sorted(path.name for path in tmp_path.iterdir()) == ["loop.csv", "params.yaml"]

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import command_env, serving
+from conftest import command_env, server_process, serving
 from fixtures import CLASSES
 from transformers import AutoTokenizer
 
@@ -182,3 +182,12 @@ def test_typed_texts_get_the_training_clean_up_as_records_do(server, model_folde
     from_file = classify(texts, str(model_folder), runtime="torch")
     plain = classify(["Oil prices fall"], str(model_folder), runtime="torch")
     assert typed.equals(plain) and from_file.equals(plain)
+
+
+def test_the_server_says_where_it_listens_and_when_it_is_ready(model_folder):
+    with server_process(model_folder) as (url, process):
+        process.terminate()  # /ready answered: the model is loaded
+        output = process.communicate(timeout=60)[0].decode()
+    lines = output.splitlines()
+    assert lines[0].startswith(f"serving {model_folder} at {url}/ (the demo page; POST /predict")
+    assert f"ready: {model_folder} loaded (onnx)" in lines[1:], output

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textclf.config.arguments import OneLineParser
+from textclf.config.arguments import OneLineParser, description
 from textclf.config.errors import UserError
 from textclf.config.params import PARAMS_FILE, Params, load_params
 from textclf.config.sources import MODEL_KEY, check_sources
@@ -68,7 +68,7 @@ def check(repo: Path) -> None:
 
 
 def main(argv: list[str] | None = None, prog: str = "textclf check") -> None:
-    parser = OneLineParser(prog=prog, description=__doc__.split("\n")[0])
+    parser = OneLineParser(prog=prog, description=description(__doc__))
     parser.add_argument("--repo", default=".", help="the project's root (default: here)")
     args = parser.parse_args(argv)
     try:

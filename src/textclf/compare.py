@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from textclf.config.arguments import OneLineParser
+from textclf.config.arguments import OneLineParser, description
 from textclf.config.errors import UserError
 from textclf.config.outputs import BASELINE_DIR, TRANSFORMER_DIR
 from textclf.config.revisions import read_text
@@ -48,7 +48,7 @@ def check_revisions(sides: list[list[str]], given: list[str]) -> None:
 def main(argv: list[str] | None = None, prog: str = "textclf compare") -> None:
     parser = OneLineParser(
         prog=prog,
-        description=__doc__.split("\n")[0],
+        description=description(__doc__),
         epilog="A, B: a git revision, a DVC experiment name or `workspace`; "
         "comma-separated for a group of runs.",
     )

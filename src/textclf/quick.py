@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from textclf.config.arguments import OneLineParser
+from textclf.config.arguments import OneLineParser, description
 from textclf.config.errors import UserError
 from textclf.config.params import PARAMS_FILE, load_params
 from textclf.config.sources import MODEL_KEY, check_sources
@@ -91,7 +91,7 @@ def run_quick(data: Path | None, model: str | None) -> None:
 
 
 def main(argv: list[str] | None = None, prog: str = "textclf quick") -> None:
-    parser = OneLineParser(prog=prog, description=__doc__.split("\n")[0])
+    parser = OneLineParser(prog=prog, description=description(__doc__))
     parser.add_argument(
         "--data",
         type=Path,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textclf.config.arguments import OneLineParser
+from textclf.config.arguments import OneLineParser, description
 from textclf.config.errors import UserError
 from textclf.config.files import read_json
 from textclf.config.outputs import (
@@ -92,7 +92,7 @@ def summary(root: Path = Path(".")) -> str:
 
 
 def main(argv: list[str] | None = None, prog: str = "textclf results") -> None:
-    parser = OneLineParser(prog=prog, description=__doc__.split("\n")[0])
+    parser = OneLineParser(prog=prog, description=description(__doc__))
     parser.add_argument("--repo", default=".", help="the project's root (default: here)")
     args = parser.parse_args(argv)
     try:

@@ -24,7 +24,7 @@ from pathlib import Path
 from dvc.exceptions import DvcException
 from dvc.repo import Repo
 
-from textclf.config.arguments import OneLineParser, positive_int
+from textclf.config.arguments import OneLineParser, description, positive_int
 from textclf.config.errors import UserError
 from textclf.config.library_logs import logger_level
 from textclf.config.outputs import TRANSFORMER_DIR
@@ -35,7 +35,7 @@ from textclf.train.trials import dvc_command
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "textclf search") -> None:
-    parser = OneLineParser(prog=prog, description=__doc__.split("\n")[0])
+    parser = OneLineParser(prog=prog, description=description(__doc__))
     parser.add_argument("--trials", type=positive_int, help="trials in the study (search.trials)")
     parser.add_argument(
         "--seeds", type=positive_int, default=1, help="seeds per top configuration (default 1)"

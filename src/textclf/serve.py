@@ -14,7 +14,13 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from textclf.config.arguments import OneLineParser, milliseconds, port_number, positive_int
+from textclf.config.arguments import (
+    OneLineParser,
+    description,
+    milliseconds,
+    port_number,
+    positive_int,
+)
 from textclf.config.errors import UserError
 from textclf.ship.runtime import RUNTIMES
 from textclf.ship.service import MAX_BATCH, MAX_BODY_BYTES, create_app
@@ -22,7 +28,7 @@ from textclf.train.model import MODEL_DIR
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "textclf serve") -> None:
-    parser = OneLineParser(prog=prog, description=__doc__.split("\n")[0])
+    parser = OneLineParser(prog=prog, description=description(__doc__))
     parser.add_argument(
         "--model", default=str(MODEL_DIR), help="model folder (default: %(default)s)"
     )
@@ -67,6 +73,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf serve") -> None
         )
     except UserError as failure:
         raise SystemExit(f"error: {failure}") from None
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(
+        f"serving {args.model} at http://{host}:{args.port}/ (the demo page; POST /predict; "
+        "`ready:` below once the model is loaded; Ctrl-C stops)",
+        flush=True,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 

@@ -12,6 +12,12 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see --help)\n")
 
 
+def description(doc: str) -> str:
+    """A command's `--help` description: its module docstring's first paragraph, whole (the
+    first line alone can stop mid-sentence)."""
+    return " ".join(doc.split("\n\n")[0].split())
+
+
 def positive_int(value: str) -> int:
     number = int(value) if value.strip().lstrip("+").isdecimal() and value.isascii() else 0
     if number <= 0:

@@ -18,12 +18,14 @@ from textclf.config.files import redact, to_url
 
 TIMEOUT_S = 10  # a reachable host answers a HEAD request in well under this
 MODEL_KEY = "model.name"
-HINTS = (
-    "  offline? put the files on this machine and point the keys at them:",
-    "    make quick DATA=<folder with train.csv and test.csv in AG News's format>, or",
-    "    dvc exp run -S data.train_url=<path> -S data.test_url=<path> -S model.name=<folder>",
-    "  a model folder is what save_pretrained writes; on a connected machine, e.g.",
-    "    hf download bert-base-cased --local-dir bert-base-cased   (then copy the folder here)",
+DATA_HINT = (
+    "offline, put the files on this machine and point the keys at them (`dvc exp run -S "
+    "data.train_url=<path> -S data.test_url=<path>`, or `make quick DATA=<folder>` with "
+    "AG-News-format train.csv and test.csv)"
+)
+MODEL_HINT = (
+    "set model.name to a model folder (`-S model.name=<folder>`; on a connected machine "
+    "`hf download <hub id> --local-dir <folder>` makes one to copy here)"
 )
 
 
@@ -37,7 +39,11 @@ def data_problem(source: str) -> str | None:
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme == "file":
         path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
-        return None if path.is_file() else "no such file"
+        try:
+            path.open("rb").close()
+        except OSError as error:
+            return (error.strerror or str(error)).lower()
+        return None
     if scheme not in ("http", "https"):
         return f"unsupported URL scheme {scheme!r}"
     return url_problem(url)
@@ -88,6 +94,10 @@ def check_sources(sources: Mapping[str, str], where: Mapping[str, str] | None = 
             problems[key] = f"{redact(source)}: {problem}"
     if not problems:
         return
-    named = ", ".join(f"{key} ({where[key]})" if key in where else key for key in problems)
-    details = [f"  {key}: {reason}" for key, reason in problems.items()]
-    raise SourcesError("\n".join([f"cannot reach {named}; nothing was run", *details, *HINTS]))
+    named = ", ".join(
+        f"{key} ({where[key]}: {problem})" if key in where else f"{key} ({problem})"
+        for key, problem in problems.items()
+    )
+    hints = [DATA_HINT] if set(problems) - {MODEL_KEY} else []
+    hints += [MODEL_HINT] if MODEL_KEY in problems else []
+    raise SourcesError(f"cannot reach {named}; nothing was run: {'; '.join(hints)}")

@@ -79,6 +79,8 @@ class Service:
         def load_or_exit() -> None:
             try:
                 self.load()
+                runtime = self.classifier.runtime if self.classifier else self.runtime
+                print(f"ready: {self.model_dir} loaded ({runtime})", flush=True)
             except Exception as failure:  # a checkpoint that cannot load: say so and stop
                 print(
                     f"error: {self.model_dir}: cannot load the model ({failure})", file=sys.stderr

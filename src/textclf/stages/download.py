@@ -3,20 +3,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textclf.config.files import fetch
-from textclf.config.params import load_params
+from textclf.config.params import PARAMS_FILE, load_params
+from textclf.config.sources import check_sources
+from textclf.config.typed_yaml import key_places
 from textclf.data.formats import stored_name
 from textclf.data.tables import RAW_DIR
 from textclf.stages import run
+
+PARAMS_PATH = Path(PARAMS_FILE)
 
 
 def main() -> None:
     data = load_params().data
     sources = {"train": data.train_url, "test": data.test_url, "validation": data.validation_url}
+    sources = {split: source for split, source in sources.items() if source}
+    # every unreachable file named at once, before a download starts
+    keys = [f"data.{split}_url" for split in sources]
+    check_sources(dict(zip(keys, sources.values(), strict=True)), key_places(PARAMS_PATH, keys))
     for split, source in sources.items():
-        if source:
-            target = RAW_DIR / stored_name(split, source, data.format)
-            fetch(source, target, param_key=f"data.{split}_url")
+        target = RAW_DIR / stored_name(split, source, data.format)
+        fetch(source, target, param_key=f"data.{split}_url")
 
 
 if __name__ == "__main__":
