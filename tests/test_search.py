@@ -5,6 +5,7 @@ machines, Ctrl-C keeps the finished trials, and a bad space is one `error:` line
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,13 +14,21 @@ import dvc.api
 import optuna
 import pandas as pd
 import pytest
-from conftest import fixture_params, make_project, run, update_params
+from conftest import (
+    command_env,
+    copy_project,
+    fixture_params,
+    make_project,
+    run,
+    update_params,
+)
 from fixtures import news_rows, write_news_csv
 
 from textclf.config.search_params import SearchParams
 from textclf.train.heartbeat import ask
 from textclf.train.search import open_study
 from textclf.train.search_space import distributions
+from textclf.train.trials import run_experiment, trial_progress
 
 COMMAND = [sys.executable, "-m", "textclf.search"]
 SPACE = {
@@ -75,6 +84,8 @@ def test_trials_are_experiments_and_the_winner_is_the_best_on_validation(searche
     for number in range(3):
         assert f"trial {number + 1}/3: search-{number}" in output
     assert "s left" in output and "accuracy 95%" in output
+    # it ends with how to use the winner
+    assert re.search(r"the winner is search-\d: `textclf search --trials 3 --apply`", output)
     accuracy = {name: trial_metrics(project, name)["eval_accuracy"] for name in names}
     board = pd.read_csv(project / "search/search.csv")
     assert set(board["experiment"]) == names
@@ -205,3 +216,21 @@ def test_a_search_of_up_to_ten_trials_is_a_seeded_random_search(tmp_path):
     samples = [random.ask(space).params for _ in range(11)]
     assert proposed[:10] == samples[:10]
     assert proposed[10] != samples[10]
+
+
+def test_a_time_budget_stops_new_trials_and_a_running_trial_reports_its_step(searched, tmp_path):
+    project = copy_project(searched["project"], tmp_path / "copy")
+    output = search(project, "--trials", "5", "--timeout", "1").stdout
+    # the study had 3 trials: one more starts, then the budget is spent
+    assert "trial 4/5" in output and "trial 5/5" not in output
+    assert re.search(r"--timeout: \d+ s have passed, so no new trial starts", output)
+    assert "`textclf search --trials 4 --apply`" in output
+
+    log = project / "search/logs/progress.log"
+    lines: list[str] = []
+    path = {"PATH": command_env()["PATH"]}  # the stages' python: this environment's
+    run_experiment(project, "progress", [], log, path, report=lines.append, first_report_s=0.2)
+    assert lines, log.read_text()
+    assert all(re.fullmatch(r"  progress: (preparing|step \d+/\d+), \d+ s", x) for x in lines)
+    steps = trial_metrics(project, "progress")["schedule"]["steps"]
+    assert trial_progress(log) == f"step {steps}/{steps}"

@@ -13,6 +13,8 @@ sources are checked first: an unreachable one stops the run before any stage, in
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from pathlib import Path
 
 from textclf.config.arguments import OneLineParser, description
@@ -85,6 +87,8 @@ def run_quick(data: Path | None, model: str | None) -> None:
     from dvc.cli import main as dvc
 
     quiet_missing_outputs()
+    if not sys.stderr.isatty():  # piped to a log: a progress bar line every 30 s, not each step
+        os.environ.setdefault("TQDM_MININTERVAL", "30")
     if dvc(["exp", "run", *overrides(values)]) != 0:
         raise UserError("the quick run failed (the lines above say why)")
     print(f"\n{summary()}\n\n{FULL_RUN}")

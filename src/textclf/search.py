@@ -9,7 +9,8 @@ split only.
 Prints a leaderboard as trials finish and writes it to search/<study>.csv. `--seeds K` reruns
 the best `search.top` configurations with K seeds and picks the best mean. `--apply` puts the
 winner in the workspace and runs the remaining stages (`dvc repro`): the test split is scored
-once, for the winner. Ctrl-C keeps every finished trial.
+once, for the winner. `--timeout` starts no trial after a time budget. While a trial runs,
+its step and elapsed time are printed now and then. Ctrl-C keeps every finished trial.
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf search") -> Non
     parser = OneLineParser(prog=prog, description=description(__doc__))
     parser.add_argument("--trials", type=positive_int, help="trials in the study (search.trials)")
     parser.add_argument(
+        "--timeout",
+        type=positive_int,
+        metavar="SECONDS",
+        help="start no new trial after this many seconds (the running one finishes): a "
+        "search on a time budget",
+    )
+    parser.add_argument(
         "--seeds", type=positive_int, default=1, help="seeds per top configuration (default 1)"
     )
     parser.add_argument(
@@ -50,7 +58,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf search") -> Non
         if not (repo / "dvc.yaml").is_file():
             raise UserError(f"{repo}: no dvc.yaml here (run from the project's root, or --repo)")
         params = load_params(repo / PARAMS_FILE)
-        search = Search(repo, params.search, params.train.seed, args.trials or params.search.trials)
+        trials = args.trials or params.search.trials
+        search = Search(repo, params.search, params.train.seed, trials, timeout=args.timeout)
         board_file = repo / "search" / f"{params.search.study}.csv"
         try:
             search.run_trials()
@@ -66,6 +75,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf search") -> Non
         print(f"\nleaderboard ({board_file}):\n{render_board(board)}")
         if args.apply:
             apply_winner(repo, board.winner.experiment if board.winner else None)
+        elif board.winner:
+            print(
+                f"\nthe winner is {board.winner.experiment}: `textclf search --trials "
+                f"{search.trials_so_far()} --apply` puts it in the workspace and scores it on "
+                "the test split, with no new trial; `git commit` then keeps it"
+            )
     except UserError as error:
         raise SystemExit(f"error: {error}") from None
 

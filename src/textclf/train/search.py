@@ -74,6 +74,7 @@ class Search:
     search: SearchParams
     train_seed: int
     trials: int
+    timeout: float | None = None  # seconds after which no new trial starts (Optuna's timeout)
     # flushed: piped to a log or a CI console, progress must not wait for the buffer
     say: Callable[[str], None] = functools.partial(print, flush=True)
 
@@ -81,6 +82,10 @@ class Search:
         self.study, self.storage = open_study(self.search, self.repo)
         self.started = time.monotonic()
         self.ran = 0
+
+    def trials_so_far(self) -> int:
+        """Trials the study counts towards `search.trials` (finished, pruned or running)."""
+        return len(self.study.get_trials(states=COUNTED))
 
     def run_trials(self) -> None:
         """Trials until the study has `trials` of them (this worker's and others')."""
@@ -90,7 +95,11 @@ class Search:
             for number in fail_silent_trials(self.study, self.storage):
                 silence = self.storage.grace_period
                 self.say(f"trial {number}: its worker sent no heartbeat for {silence} s: failed")
-            if (done := len(self.study.get_trials(states=COUNTED))) >= self.trials:
+            if (done := self.trials_so_far()) >= self.trials:
+                break
+            elapsed = time.monotonic() - self.started
+            if self.timeout is not None and elapsed >= self.timeout:
+                self.say(f"--timeout: {elapsed:.0f} s have passed, so no new trial starts")
                 break
             trial = ask(self.study, space)
             name = f"{self.search.study}-{trial.number}"
@@ -138,7 +147,7 @@ class Search:
             environment = trial_environment(storage, self.search.study, trial, self.search.metric)
         start = time.monotonic()
         log = self.repo / LOG_DIR / f"{name}.log"
-        run_experiment(self.repo, name, arguments, log, environment)
+        run_experiment(self.repo, name, arguments, log, environment, report=self.say)
         return read_trial(self.repo, name, time.monotonic() - start)
 
     def metric_of(self, result: TrialResult) -> float:

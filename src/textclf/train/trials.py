@@ -7,8 +7,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +21,11 @@ from textclf.config.errors import UserError
 from textclf.config.outputs import TRAIN_METRICS, VALIDATION_PREDICTIONS
 from textclf.config.revisions import read_text
 from textclf.evaluate.comparison import read_predictions
+
+# the Trainer's progress bar in a trial's log ("  30%|███   | 15/50 [00:19<00:46"), not the
+# tokenizer's, whose bars carry a description ("tokenize train: 100%|...")
+TRAINER_BAR = re.compile(r"(?:^|[\r\n])\s*\d+%\|[^|\r\n]*\| (\d+)/(\d+) \[")
+FIRST_REPORT_S, LAST_REPORT_S = 10.0, 120.0  # progress lines come often first, then sparser
 
 
 class TrialError(UserError):
@@ -37,22 +45,58 @@ def dvc_command() -> list[str]:
     return [sys.executable, "-m", "dvc"]
 
 
+def trial_progress(log: Path) -> str:
+    """Where a running trial is, from the end of its log: `step 15/50`, or `preparing`
+    before its training starts."""
+    try:
+        with log.open("rb") as text:
+            text.seek(max(log.stat().st_size - 8192, 0))
+            tail = text.read().decode("utf-8", errors="replace")
+    except OSError:
+        return "starting"
+    steps = TRAINER_BAR.findall(tail)
+    return f"step {steps[-1][0]}/{steps[-1][1]}" if steps else "preparing"
+
+
 def run_experiment(
-    repo: Path, name: str, arguments: list[str], log: Path, environment: dict | None = None
+    repo: Path,
+    name: str,
+    arguments: list[str],
+    log: Path,
+    environment: dict | None = None,
+    report: Callable[[str], None] | None = None,
+    first_report_s: float = FIRST_REPORT_S,
 ) -> None:
     """`dvc exp run --temp -n NAME <arguments> train` in `repo`, its output to `log`;
-    TrialError naming the log if it fails. Arguments are a list: nothing passes a shell."""
+    TrialError naming the log if it fails. Arguments are a list: nothing passes a shell.
+    While it runs, `report` gets a line of progress (step, elapsed time) after
+    `first_report_s`, then at doubling intervals up to two minutes."""
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [*dvc_command(), "exp", "run", "--temp", "-n", name, *arguments, "train"]
+    start, wait = time.monotonic(), first_report_s
     with log.open("w", encoding="utf-8") as output:
-        finished = subprocess.run(
+        process = subprocess.Popen(
             command,
             cwd=repo,
             stdout=output,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(environment or {})},
         )
-    if finished.returncode != 0:
+        try:
+            while True:
+                try:
+                    process.wait(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    if report is not None:
+                        elapsed = time.monotonic() - start
+                        report(f"  {name}: {trial_progress(log)}, {elapsed:.0f} s")
+                    wait = min(wait * 2, LAST_REPORT_S)
+        except BaseException:  # Ctrl-C: the trial stops with the search, as subprocess.run's
+            process.kill()
+            process.wait()
+            raise
+    if process.returncode != 0:
         lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
         # the stage's own one-line error says more than DVC's "failed to reproduce"
         ours = [line for line in lines if line.startswith("error:")]
