@@ -6,8 +6,10 @@ VENV ?= .venv
 # build, which on Linux brings CUDA's libraries (several GB) and runs on an NVIDIA GPU or a CPU
 TORCH ?=
 TORCH_CPU_INDEX = https://download.pytorch.org/whl/cpu
-# DATA: a folder with AG-News-format train.csv and test.csv for `make quick` (offline machines)
+# `make quick` on other sources: DATA, a folder with AG-News-format train.csv and test.csv
+# (offline machines); MODEL, a pretrained model folder instead of the MiniLM package's
 DATA ?=
+MODEL ?=
 # dvc runs stage commands (`python -m textclf.stages...`) through PATH: use the venv's python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -24,7 +26,7 @@ setup: $(VENV)/.installed
 
 # the whole pipeline in a few minutes: MiniLM-L6 on 1,200 rows, then the results and next steps
 quick: setup
-	textclf quick $(if $(DATA),--data "$(DATA)")
+	textclf quick $(if $(DATA),--data "$(DATA)") $(if $(MODEL),--model "$(MODEL)")
 
 # the notebook's run: sources checked first, then every stage, then the results
 repro: setup

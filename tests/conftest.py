@@ -22,7 +22,7 @@ from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a clone of the project holds that the pipeline needs (outputs are made by `dvc repro`).
-PROJECT_FILES = ["dvc.yaml", "params.yaml", "src", ".gitignore", ".dvc/config"]
+PROJECT_FILES = ["dvc.yaml", "params.yaml", "src", ".gitignore", ".dvc/config", "Makefile"]
 PIPELINE_STAGES = {
     "download",
     "prepare",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 COMMAND = str(Path(sys.executable).parent / "textclf")
-TOOLS = ("predict", "serve", "compare", "search", "select")
+TOOLS = ("quick", "check", "results", "predict", "serve", "compare", "search", "select")
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -37,6 +37,14 @@ def test_each_subcommand_has_its_help_and_its_old_module(tool):
     )
 
 
+@pytest.mark.parametrize("tool", TOOLS)
+def test_each_help_describes_the_command_in_whole_sentences(tool):
+    text = run(COMMAND, tool, "--help").stdout
+    described = text.split("\n\n")[1]  # after the usage lines
+    if not described.startswith(("positional arguments:", "options:")):
+        assert described.rstrip()[-1] in ".?)", described
+
+
 def test_python_m_textclf_is_the_command():
     result = run(sys.executable, "-m", "textclf", "--version")
     assert result.returncode == 0 and result.stdout.startswith("textclf "), result
@@ -46,7 +54,8 @@ def test_mistakes_are_one_error_line():
     unknown = run(COMMAND, "trian")
     assert unknown.returncode != 0
     assert unknown.stderr.strip() == (
-        "error: unknown command 'trian' (expected one of: predict, serve, compare, search, select)"
+        "error: unknown command 'trian' (expected one of: quick, check, results, predict, serve, "
+        "compare, search, select)"
     )
     bad_value = run(COMMAND, "predict", "--batch-size", "-1", "x")
     assert bad_value.returncode == 2

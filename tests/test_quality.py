@@ -24,6 +24,7 @@ from conftest import (
 )
 from fixtures import CLASSES, news_rows, write_news_csv
 
+from textclf.evaluate.data_quality import length_counts
 from textclf.evaluate.label_issues import find_issues
 
 FLIPS = 24  # of 480 train rows: 5%
@@ -223,3 +224,12 @@ def test_transformer_folds_fine_tune_per_fold_and_resume_after_a_kill(tmp_path, 
     assert report["out_of_fold_accuracy"] > 0.5  # the tiny model learns the fixture topics
     issues = pd.read_csv(project / "metrics/quality/label_issues.csv")
     assert len(issues) == report["label_issues"] > 0
+
+
+def test_text_lengths_are_the_real_minimum_and_rounded():
+    texts = ["one two three", "one", "a b c d e f g h i j k"]
+    words = length_counts(texts, short_words=3, long_words=10)
+    assert words["words"] == {"min": 1, "median": 3.0, "p99": 10.8, "max": 11}
+    assert words["under_3_words"] == 1 and words["over_10_words"] == 1
+    empty = length_counts([], short_words=3, long_words=10)["words"]
+    assert empty == {"min": 0, "median": 0.0, "p99": 0.0, "max": 0}

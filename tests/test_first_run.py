@@ -1,0 +1,153 @@
+"""The first ten minutes: `make quick` end to end in a real project (the README's first
+command), its results printed where a person looks and readable tables, the sources checked
+before any stage (`make repro` offline), and `textclf compare` on a fresh clone."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import command_env, free_port, make_project, run
+from ruamel.yaml import YAML
+
+# `make -o` takes the test's own environment as the set-up .venv
+MAKE = ["make", "-o", ".venv/.installed"]
+NUMBER = r"[01]\.\d{4}"
+HEADLINE = re.compile(
+    rf"^  transformer  accuracy {NUMBER} \[{NUMBER}, {NUMBER}\]   macro-F1 {NUMBER}"
+)
+
+
+def params_line(project: Path, section: str, key: str) -> int:
+    """The line of `section.key` in the project's params.yaml, found by reading it."""
+    lines = (project / "params.yaml").read_text().splitlines()
+    start = lines.index(f"{section}:")
+    return next(
+        n for n, line in enumerate(lines[start:], start + 1) if line.startswith(f"  {key}:")
+    )
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory, news_csvs, tiny_bert) -> dict:
+    """`make quick DATA=... MODEL=...` in a fresh clone of the project as shipped."""
+    folder = tmp_path_factory.mktemp("quick")
+    data = folder / "ag-news-copy"
+    data.mkdir()
+    for name in ("train.csv", "test.csv"):
+        shutil.copy2(news_csvs[name.removesuffix(".csv")], data / name)
+    project = make_project(folder / "repo", {})
+    result = run([*MAKE, "quick", f"DATA={data}", f"MODEL={tiny_bert}"], project)
+    return {"project": project, "data": data, "result": result, "model": tiny_bert}
+
+
+def test_make_quick_runs_every_stage_and_ends_with_the_results(quick):
+    project, result = quick["project"], quick["result"]
+    output = result.stdout + result.stderr
+    assert "No file hash info" not in output  # DVC's noise on a first experiment
+    stages = set(re.findall(r"Running stage '([\w-]+)'", output))
+    assert stages == set(YAML(typ="safe").load(project / "dvc.yaml")["stages"])
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], project).stdout
+    for made in ("models/model/README.md", "models/model/onnx/model.onnx", "metrics/quality.json"):
+        assert (project / made).is_file(), made
+    tail = result.stdout.splitlines()[-22:]
+    assert any(HEADLINE.match(line) for line in tail), "\n".join(tail)
+    assert any(re.match(rf"  baseline     accuracy {NUMBER} \[", line) for line in tail)
+    assert "`git checkout params.yaml && make repro`." in tail[-1]
+    test = json.loads((project / "metrics/transformer/test.json").read_text())
+    shown = f"accuracy {test['accuracy']:.4f} [{test['accuracy_low']:.4f}, "
+    assert shown in result.stdout
+    # the experiment's settings are in params.yaml, as after any `dvc exp run -S`
+    params = YAML(typ="safe").load(project / "params.yaml")
+    assert params["prepare"]["max_train_rows"] == 1200 and params["train"]["epochs"] == 1
+    assert params["model"]["name"] == str(quick["model"])
+    assert params["data"]["train_url"] == str(quick["data"] / "train.csv")
+    # `textclf results` prints the same headline again
+    again = run(["textclf", "results"], project).stdout
+    assert again.strip() in result.stdout
+
+
+def test_the_tables_fit_a_terminal_after_the_quick_run(quick):
+    project = quick["project"]
+    table = run(["dvc", "metrics", "show"], project).stdout.splitlines()
+    assert len(table) == 4 and max(map(len, table)) <= 160, table
+    shown = run(["dvc", "exp", "show", "--only-changed", "--csv"], project).stdout
+    header = shown.splitlines()[0].split(",")
+    # beside the metrics and params, DVC adds a column per file dependency whose hash differs
+    # from the last commit's: here all, since the commit has no dvc.lock yet (docs/experiments.md)
+    dependencies = [column for column in header if (project / column).exists()]
+    assert len(header) - len(dependencies) <= 25, header
+    assert "metrics/transformer/headline.json:accuracy" in header and "eval_accuracy" in header
+
+
+def test_compare_on_a_fresh_clone_says_what_to_compare_instead(quick):
+    project = quick["project"]
+    branch = run(["git", "rev-parse", "--abbrev-ref", "HEAD"], project).stdout.strip()
+    result = run(["textclf", "compare", branch, "workspace"], project, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"error: {branch}: no recorded run has metrics/transformer/predictions.csv (its dvc.lock "
+        "does not list it): compare two experiments instead (`dvc exp show` lists them"
+    )
+    assert result.stderr.count("\n") == 1
+
+
+def test_sources_of_up_to_date_stages_are_not_needed(quick):
+    project, data = quick["project"], quick["data"]
+    hidden = data.with_name("moved-away")
+    data.rename(hidden)  # the files the quick run downloaded are gone: no stage needs them
+    try:
+        result = run(["textclf", "check"], project)
+        assert result.stdout.startswith("sources: reachable (or not needed")
+        (project / "dvc.lock").rename(project / "dvc.lock.kept")  # now download would run
+        missing = run(["textclf", "check"], project, check=False)
+        (project / "dvc.lock.kept").rename(project / "dvc.lock")
+    finally:
+        hidden.rename(data)
+    line = params_line(project, "data", "train_url")
+    assert missing.stderr.startswith(
+        f"error: cannot reach data.train_url (params.yaml:{line}: {data}/train.csv: no such file"
+    )
+    assert "model.name" not in missing.stderr  # the model folder is there
+
+
+def test_offline_make_repro_names_every_missing_source_before_any_stage(tmp_path):
+    port = free_port()  # nothing listens there: an unreachable host, as offline
+    params = {
+        "data": {
+            "train_url": f"http://127.0.0.1:{port}/train.csv",
+            "test_url": f"http://127.0.0.1:{port}/test.csv",
+        },
+        "model": {"name": "org/no-such-model"},
+    }
+    project = make_project(tmp_path / "repo", params)
+    hub = {"HF_ENDPOINT": f"http://127.0.0.1:{port}", "HF_HUB_CACHE": str(tmp_path / "cache")}
+    result = subprocess.run(
+        [*MAKE, "repro"], cwd=project, env={**command_env(), **hub}, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    train, test = (params_line(project, "data", key) for key in ("train_url", "test_url"))
+    model = params_line(project, "model", "name")
+    assert errors[0].startswith(
+        f"error: cannot reach data.train_url (params.yaml:{train}: http://127.0.0.1:{port}/"
+        f"train.csv: [Errno 111] Connection refused), data.test_url (params.yaml:{test}: "
+        f"http://127.0.0.1:{port}/test.csv: [Errno 111] Connection refused), model.name "
+        f"(params.yaml:{model}: org/no-such-model: [Errno 111] Connection refused); nothing "
+        "was run: offline, put the files on this machine"
+    )
+    assert "set model.name to a model folder" in errors[0]
+    assert "Running stage" not in result.stdout and not (project / "data/raw").exists()
+
+
+def test_results_before_any_run_is_one_line(tmp_path):
+    result = run(["textclf", "results"], tmp_path, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: no results here yet (metrics/transformer/test.json")
+    assert result.stderr.endswith(
+        "run `make quick` or `dvc repro`, or `dvc pull` a colleague's run\n"
+    )
