@@ -13,7 +13,7 @@ MODEL ?=
 # dvc runs stage commands (`python -m textclf.stages...`) through PATH: use the venv's python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup quick repro test lint bench
+.PHONY: setup quick repro plots test lint bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-remote.txt requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ repro: setup
 	textclf check
 	dvc repro
 	textclf results
+
+# dvc_plots/index.html with dvc.yaml's PNG plots only: a page that renders offline (the
+# interactive charts of plain `dvc plots show` load their charting library from the web)
+PNG_PLOTS = $(shell sed -n 's/^  - \(metrics\/.*\.png\)$$/\1/p' dvc.yaml)
+plots: setup
+	dvc plots show $(PNG_PLOTS)
 
 lint: setup
 	ruff check .

@@ -83,6 +83,19 @@ def test_the_tables_fit_a_terminal_after_the_quick_run(quick):
     assert "metrics/transformer/headline.json:accuracy" in header and "eval_accuracy" in header
 
 
+def test_make_plots_writes_a_page_that_renders_offline(quick):
+    project = quick["project"]
+    run([*MAKE, "plots"], project)
+    page = (project / "dvc_plots/index.html").read_text()
+    assert "<script" not in page  # nothing to load from the web
+    images = re.findall(r'<img src="([^"]+)"', page)
+    plots = YAML(typ="safe").load(project / "dvc.yaml")["plots"]
+    pngs = [plot for plot in plots if isinstance(plot, str) and plot.endswith(".png")]
+    assert len(pngs) == 6 and len(set(images)) == len(pngs), images
+    for image in images:
+        assert (project / "dvc_plots" / image).read_bytes().startswith(b"\x89PNG")
+
+
 def test_compare_on_a_fresh_clone_says_what_to_compare_instead(quick):
     project = quick["project"]
     branch = run(["git", "rev-parse", "--abbrev-ref", "HEAD"], project).stdout.strip()

@@ -86,7 +86,7 @@ def summary(root: Path = Path(".")) -> str:
         f'  textclf predict --model {MODEL_FOLDER} "Stocks rally as oil prices fall"',
         f"  textclf serve --model {MODEL_FOLDER}      # HTTP service and demo page",
         "  dvc metrics show                       # these numbers, as a table",
-        "  dvc plots show                         # dvc_plots/index.html (docs/experiments.md)",
+        "  dvc plots show                         # dvc_plots/index.html; offline: make plots",
     ]
     return "\n".join(lines)
 
