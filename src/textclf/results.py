@@ -19,12 +19,18 @@ from textclf.config.files import read_json
 from textclf.config.outputs import (
     BASELINE_DIR,
     COMPARISON,
+    QUALITY_DIR,
     TRANSFORMER_DIR,
     VALIDATION_METRICS,
 )
 from textclf.evaluate.comparison import verdict
 
 MODEL_FOLDER = Path("models/model")
+FOLDERS = {
+    str(MODEL_FOLDER): "the model to ship: checkpoint, onnx/, model card (README.md)",
+    str(TRANSFORMER_DIR): "test.json, report.txt, per_class.csv, mistakes.csv, plots",
+    str(QUALITY_DIR): "likely label errors and duplicates in your data",
+}
 VERDICTS = {
     "B better": "the transformer is better",
     "A better": "the baseline is better",
@@ -78,15 +84,13 @@ def summary(root: Path = Path(".")) -> str:
         f"  validation (the kept epoch): {validation}",
         "",
         "Files:",
-        f"  {MODEL_FOLDER}/     the model to ship: checkpoint, onnx/, model card (README.md)",
-        f"  {TRANSFORMER_DIR}/   test.json, report.txt, per_class.csv, mistakes.csv, plots",
-        "  metrics/quality/     likely label errors and duplicates in your data",
+        *(f"  {folder + '/':<22} {what}" for folder, what in FOLDERS.items()),
         "",
         "Next:",
         f'  textclf predict --model {MODEL_FOLDER} "Stocks rally as oil prices fall"',
-        f"  textclf serve --model {MODEL_FOLDER}      # HTTP service and demo page",
-        "  dvc metrics show                       # these numbers, as a table",
-        "  dvc plots show                         # dvc_plots/index.html; offline: make plots",
+        f"  textclf serve --model {MODEL_FOLDER}    # HTTP service and demo page",
+        "  dvc metrics show                      # these numbers, as a table",
+        "  dvc plots show                        # dvc_plots/index.html; offline: make plots",
     ]
     return "\n".join(lines)
 
