@@ -9,8 +9,14 @@ bert-base's shape (12 layers, hidden 768) with random weights: speed does not de
 weights, and no hub download is needed. Sides, each timed over --steps optimizer steps after
 --warmup steps (CUDA synchronized at both ends):
   notebook   the notebook's TrainingArguments (fp32, random order, batch 24)
-  repo       textclf.train.training with `precision: auto` (bf16) and `sampling: bucketed`
+  repo       textclf.train.training with `precision: auto` (bf16), `sampling: bucketed` and
+             `compile: off` (eager PyTorch)
   repo/random  the same with `sampling: random`, to separate the sampler's share
+  repo/compiled  `compile: on`: torch.compile with CUDA graphs, batches padded to multiples of
+             32 tokens (textclf.train.compiled); prediction compiled too
+  repo/compiled/unpadded  the same on unpadded batches where the model family supports them
+             here (else it says so and is skipped)
+  .../batchN   any side with a per-device batch of N instead of 24
 Prediction is timed on the file's first rows (the notebook's Trainer.predict against
 textclf.train.model.predict_proba). Projected time of the notebook's run: 2 epochs over --rows,
 plus evaluation of the 10% validation split each epoch and of 7,600 test rows.
@@ -42,6 +48,7 @@ from transformers import (
 )
 
 from textclf.config.train_params import TrainParams
+from textclf.train.compiled import unpadded_supported
 from textclf.train.model import autocast_dtype, inference_device, predict_proba
 from textclf.train.training import make_trainer, training_arguments
 
@@ -151,8 +158,14 @@ def train_side(side: str, tokenizer, train, steps: int, warmup: int, scratch: st
             callbacks=[timer],
         )
     else:
-        sampling = "random" if side == "repo/random" else "bucketed"
-        params = TrainParams(batch_size=batch, weight_decay=0.01, sampling=sampling)
+        sampling = "random" if side.startswith("repo/random") else "bucketed"
+        compiled = "compiled" in side
+        params = TrainParams(
+            batch_size=batch,
+            weight_decay=0.01,
+            sampling=sampling,
+            compile="on" if compiled else "off",
+        )
         args = training_arguments(params, scratch, **quiet)
         trainer = make_trainer(model, tokenizer, args, train, None, [timer], sampling)
     if torch.cuda.is_available():
@@ -172,7 +185,9 @@ def predict_side(side: str, trainer, tokenizer, test) -> float:
         if side == "notebook":
             trainer.predict(rows)
         else:
-            predict_proba(model, tokenizer, rows["input_ids"], 64, progress=False)
+            compiled = "compiled" in side
+            ids = rows["input_ids"]
+            predict_proba(model, tokenizer, ids, 64, progress=False, compiled=compiled)
         if torch.cuda.is_available():
             torch.cuda.synchronize()
     return len(test) / (time.perf_counter() - start)
@@ -188,7 +203,11 @@ def main() -> None:
     parser.add_argument("--test-rows", type=int, default=7_600, help="rows to predict")
     parser.add_argument("--sides", default="notebook,repo,repo/random")
     parser.add_argument("--results", type=Path, help="also write the Markdown here")
+    parser.add_argument(
+        "--budget-s", type=float, default=420, help="start no side after this many seconds"
+    )
     args = parser.parse_args()
+    started = time.perf_counter()
 
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
     tokenizer.model_max_length = 512
@@ -216,6 +235,13 @@ def main() -> None:
 
     report = {}
     for side in args.sides.split(","):
+        if time.perf_counter() - started > args.budget_s:
+            print(f"{side}: skipped, the --budget-s of {args.budget_s:.0f} s is spent", flush=True)
+            continue
+        if "unpadded" in side and not unpadded_supported(bert_base(len(tokenizer))):
+            print(f"{side}: skipped, this machine cannot train unpadded batches", flush=True)
+            continue
+        side_started = time.perf_counter()
         with tempfile.TemporaryDirectory() as scratch:
             figures, trainer = train_side(side, tokenizer, train, args.steps, args.warmup, scratch)
             figures["predict_samples_per_s"] = predict_side(side, trainer, tokenizer, test)
@@ -231,6 +257,7 @@ def main() -> None:
             2 * args.rows / figures["train_samples_per_s"]
             + (2 * validation_rows + 7_600) / figures["predict_samples_per_s"]
         ) / 60
+        figures["side_s"] = time.perf_counter() - side_started
         report[side] = figures
         print(side, {k: round(v, 3) for k, v in figures.items()}, flush=True)
 
@@ -260,6 +287,7 @@ def render(args, report, device_name, repo_dtype, mean_length, lengths, tokenize
         ("MFU (real tokens, data-sheet bf16 peak)", "mfu_datasheet", "{:.1%}"),
         ("MFU (real tokens, measured bf16 peak)", "mfu_measured", "{:.1%}"),
         ("projected notebook run: 2 epochs + evaluation (min)", "projected_min", "{:.1f}"),
+        ("this side's wall time, compilation included (s)", "side_s", "{:.0f}"),
     ]
     base = report[sides[0]]["train_samples_per_s"]
     lines = [

@@ -10,6 +10,7 @@ from textclf.config.params import load_params
 from textclf.data.tables import read_schema
 from textclf.evaluate.metrics import write_test_results
 from textclf.stages import run
+from textclf.train.compiled import compile_wanted
 from textclf.train.model import TRAINED_DIR, decision_threshold, load_classifier
 from textclf.train.scoring import score_split
 
@@ -18,8 +19,9 @@ def main() -> None:
     params = load_params()
     model, tokenizer = load_classifier(TRAINED_DIR)
     evaluate = params.evaluate
+    compiled = compile_wanted(evaluate.compile, model.device)
     test, probabilities = score_split(
-        model, tokenizer, "test", evaluate.precision, evaluate.batch_size
+        model, tokenizer, "test", evaluate.precision, evaluate.batch_size, compiled=compiled
     )
     schema = read_schema()
     write_test_results(

@@ -23,6 +23,7 @@ from transformers.utils import logging as hf_logging
 
 from textclf.config.errors import ParamsError, UserError
 from textclf.data.truncation import average_by_document
+from textclf.train.compiled import compiled_model, padded_batch
 
 # the train stage's checkpoint, and the folder to ship: that checkpoint with its ONNX export and
 # model card (the package stage), which `predict` and `serve` read by default
@@ -178,10 +179,12 @@ def predict_proba(
     batch_size: int = 64,
     progress: bool = True,
     precision: str = "auto",
+    compiled: bool = False,
 ) -> np.ndarray:
-    """Class probabilities from a PyTorch model, one row per input, in input order."""
+    """Class probabilities from a PyTorch model, one row per input, in input order
+    (`compiled`: see `torch_logits`)."""
     logits = batched_logits(
-        torch_logits(model, precision), tokenizer, input_ids, batch_size, progress
+        torch_logits(model, precision, compiled), tokenizer, input_ids, batch_size, progress
     )
     return to_probabilities(logits, is_multi_label(model.config))
 
@@ -203,16 +206,22 @@ def document_probabilities(
 
 
 def torch_logits(
-    model: PreTrainedModel, precision: str = "auto"
+    model: PreTrainedModel, precision: str = "auto", compiled: bool = False
 ) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
-    """`model` as a function from a padded numpy batch to numpy logits (see `batched_logits`)."""
+    """`model` as a function from a padded numpy batch to numpy logits (see `batched_logits`);
+    `compiled`: through `torch.compile` (see `textclf.train.compiled`), on batches padded to a
+    few widths."""
     device = model.device
     dtype = autocast_dtype(precision, device)
+    forward = compiled_model(model) if compiled else model
 
     def logits(batch: dict[str, np.ndarray]) -> np.ndarray:
-        tensors = {name: torch.from_numpy(values).to(device) for name, values in batch.items()}
-        with torch.inference_mode(), torch.autocast(device.type, dtype, enabled=bool(dtype)):
-            return model(**tensors).logits.float().cpu().numpy()
+        rows = padded_batch(batch) if compiled else batch
+        tensors = {name: torch.from_numpy(values).to(device) for name, values in rows.items()}
+        # compiled code runs under no_grad: inference tensors would be new inputs to its graphs
+        no_grad = torch.no_grad() if compiled else torch.inference_mode()
+        with no_grad, torch.autocast(device.type, dtype, enabled=bool(dtype)):
+            return forward(**tensors).logits.float().cpu().numpy()
 
     return logits
 

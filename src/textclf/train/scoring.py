@@ -15,6 +15,7 @@ from textclf.config.train_params import TrainParams
 from textclf.data.tables import PREPARED_DIR
 from textclf.data.tokenized import TokenRows, read_tokenized
 from textclf.evaluate.predictions import prediction_table
+from textclf.train.compiled import compile_wanted
 from textclf.train.model import document_probabilities, is_multi_label, torch_logits
 
 
@@ -25,12 +26,14 @@ def score_split(
     precision: str = "auto",
     batch_size: int = 64,
     progress: bool = True,
+    compiled: bool = False,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """The prepared `split` (`text`, `label`) and the model's probabilities, row for row."""
+    """The prepared `split` (`text`, `label`) and the model's probabilities, row for row
+    (`compiled`: through torch.compile, see `textclf.train.compiled`)."""
     inputs = read_tokenized(split, ["input_ids", "document"])
     prepared = pd.read_parquet(PREPARED_DIR / f"{split}.parquet")
     probabilities = document_probabilities(
-        torch_logits(model.eval(), precision),
+        torch_logits(model.eval(), precision, compiled),
         tokenizer,
         TokenRows(inputs.column("input_ids")),
         inputs.column("document").to_numpy(),
@@ -51,8 +54,9 @@ def write_predictions(
     train: TrainParams,
 ) -> None:
     """The model's predictions on `split` as `path` (predictions.csv's columns), atomically."""
+    compiled = compile_wanted(train.compile, model.device)
     prepared, probabilities = score_split(
-        model, tokenizer, split, train.precision, train.batch_size, progress=False
+        model, tokenizer, split, train.precision, train.batch_size, False, compiled
     )
     table = prediction_table(
         prepared["text"],

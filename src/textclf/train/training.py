@@ -27,6 +27,7 @@ from transformers import (
 from textclf.config.errors import UserError
 from textclf.config.train_params import TrainParams
 from textclf.evaluate.multilabel import multilabel_scores
+from textclf.train.compiled import PAD_MULTIPLE, compile_wanted, compiled_training_arguments
 from textclf.train.dropout import use_cpu_dropout
 from textclf.train.model import autocast_dtype, inference_device, is_multi_label
 from textclf.train.sampling import BucketedSampler
@@ -76,6 +77,8 @@ def training_arguments(
         disable_tqdm=False,
         ddp_find_unused_parameters=False,
     )
+    if compile_wanted(train.compile, inference_device()):
+        settings.update(compiled_training_arguments(inference_device()))
     if train.load_best or train.early_stopping_patience:
         # the Trainer's own best-checkpoint tracking compares evaluations at saved checkpoints:
         # one per epoch, so a killed run resumes from the end of its last whole epoch
@@ -124,8 +127,13 @@ def make_trainer(
     Training on CPU, `cpu_dropout` draws dropout masks with `textclf.train.dropout`
     (False: torch's)."""
     multi_label = is_multi_label(model.config)
-    if cpu_dropout and args.device.type == "cpu":
+    # the CPU dropout registers an attention function of its own, which compiling would trace
+    if cpu_dropout and args.device.type == "cpu" and not args.torch_compile:
         use_cpu_dropout(model)
+    # compiled: a few batch shapes, each compiled (on CUDA: captured) once; else multiples of 8
+    # let GPU tensor cores work on whole tiles
+    gpu_multiple = 8 if torch.cuda.is_available() else None
+    pad_to = PAD_MULTIPLE if args.torch_compile else gpu_multiple
     callbacks = [LogLastStep(), *(callbacks or [])]
     if early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience))
@@ -135,10 +143,7 @@ def make_trainer(
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         processing_class=tokenizer,
-        # multiples of 8 let GPU tensor cores work on whole tiles
-        data_collator=DataCollatorWithPadding(
-            tokenizer, pad_to_multiple_of=8 if torch.cuda.is_available() else None
-        ),
+        data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=pad_to),
         compute_metrics=partial(validation_metrics, multi_label=multi_label, threshold=threshold),
         compute_loss_func=None
         if class_weights is None
