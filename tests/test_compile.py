@@ -79,7 +79,8 @@ def test_compiled_training_gives_the_eager_losses_steps_and_order(tiny_bert, tmp
 def test_auto_is_off_on_a_cpu_and_compiled_runs_never_wait_on_the_loss(tmp_path):
     cpu = torch.device("cpu")
     assert not compile_wanted("auto", cpu) and compile_wanted("on", cpu)
-    assert compile_wanted("auto", torch.device("cuda")) and not compile_wanted("off", cpu)
+    # not yet measured faster on a GPU: auto stays off there too (docs/speed-and-scale.md)
+    assert not compile_wanted("auto", torch.device("cuda")) and not compile_wanted("off", cpu)
     auto = training_arguments(TrainParams(), tmp_path)
     assert not auto.torch_compile and auto.logging_nan_inf_filter
     on = training_arguments(TrainParams(**{**TrainParams().__dict__, "compile": "on"}), tmp_path)

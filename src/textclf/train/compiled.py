@@ -27,11 +27,17 @@ GPU_LOADER_WORKERS = 2  # collate the next batches while the GPU runs this one
 log = logging.getLogger(__name__)
 
 
+# devices where compiling was measured faster (bench/gpu_speed.py): `auto` turns it on there.
+# None yet: on a CPU it costs more than it saves in a short run, and the GPU measurement is to
+# come (bench/README.md has the command).
+MEASURED_FASTER: tuple[str, ...] = ()
+
+
 def compile_wanted(setting: str, device: torch.device) -> bool:
-    """`train.compile` on `device`: `auto` is on where it was measured faster, a CUDA GPU
-    (bench/RESULTS.md); on a CPU, compiling costs more than it saves in a short run."""
+    """`train.compile` on `device`: `on`, `off`, or `auto`: on where it was measured faster
+    (`MEASURED_FASTER`)."""
     if setting == "auto":
-        return device.type == "cuda"
+        return device.type in MEASURED_FASTER
     return setting == "on"
 
 
