@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -50,3 +51,19 @@ def test_github_workflow_runs_the_readme_test_command():
     assert "dvc metrics diff main --md" in report and "dvc plots diff main" in report
     assert workflow["jobs"]["report"]["if"] == "github.event_name == 'pull_request'"
     assert "make test" in (ROOT / ".ci/run").read_text()
+
+
+def test_make_setup_torch_cpu_installs_the_pinned_torch_from_the_cpu_index(tmp_path):
+    """README "PyTorch for your machine": `make setup TORCH=cpu` (dry run: no download)."""
+    venv = tmp_path / "venv"
+    command = ["make", "-n", "-B", "setup", "TORCH=cpu", f"VENV={venv}"]
+    planned = subprocess.run(command, cwd=ROOT, capture_output=True, text=True).stdout
+    cpu_line = next(line for line in planned.splitlines() if "download.pytorch.org" in line)
+    assert "--index-url https://download.pytorch.org/whl/cpu" in cpu_line
+    assert (
+        "grep '^torch==' requirements.txt" in cpu_line
+        and "torch==2.13.0" in (ROOT / "requirements.txt").read_text()
+    )
+    assert planned.index("download.pytorch.org") < planned.index("-r requirements-dev.txt")
+    default = subprocess.run(command[:-2] + [f"VENV={venv}"], cwd=ROOT, capture_output=True)
+    assert b"download.pytorch.org" not in default.stdout
