@@ -17,9 +17,11 @@ import os
 import sys
 from pathlib import Path
 
+from textclf.check import sources
 from textclf.config.arguments import OneLineParser, description
 from textclf.config.errors import UserError
-from textclf.config.params import PARAMS_FILE, load_params
+from textclf.config.library_logs import logger_level
+from textclf.config.params import load_params
 from textclf.config.sources import MODEL_KEY, check_sources
 from textclf.results import summary
 from textclf.train.search_space import overrides
@@ -62,34 +64,22 @@ def quick_params(data: Path | None, model: str) -> dict[str, object]:
     return values
 
 
-def quiet_missing_outputs() -> None:
-    """DVC warns once per output that a first experiment has no outputs to check out yet
-    (19 lines of "No file hash info found"); nothing is wrong, so the quick run drops them."""
-    for name in ("dvc_data.index.checkout", "dvc_data.hashfile.checkout"):
-        logging.getLogger(name).addFilter(
-            lambda record: "No file hash info found" not in record.getMessage()
-        )
-
-
 def run_quick(data: Path | None, model: str | None) -> None:
     values = quick_params(data, model or quick_model())
-    params = load_params(PARAMS_FILE)
-    sources = {
-        "data.train_url": values.get("data.train_url", params.data.train_url),
-        "data.test_url": values.get("data.test_url", params.data.test_url),
-        MODEL_KEY: values[MODEL_KEY],
-    }
-    if params.data.validation_url:
-        sources["data.validation_url"] = params.data.validation_url
-    check_sources(sources)
+    # the sources params.yaml names, with the quick run's in their place
+    wanted = {key: str(values.get(key, source)) for key, source in sources(load_params()).items()}
+    check_sources(wanted)
     shown = data if data is not None else "the AG News download"
     print(f"Quick run: {shown}, MiniLM-L6, 1,200 train rows, 1 epoch, 128 tokens", flush=True)
     from dvc.cli import main as dvc
 
-    quiet_missing_outputs()
     if not sys.stderr.isatty():  # piped to a log: a progress bar line every 30 s, not each step
         os.environ.setdefault("TQDM_MININTERVAL", "30")
-    if dvc(["exp", "run", *overrides(values)]) != 0:
+    # a first experiment has no outputs to check out yet: DVC warns once per output (19 lines
+    # of "No file hash info found") although nothing is wrong
+    with logger_level("dvc_data.index.checkout", logging.ERROR):
+        finished = dvc(["exp", "run", *overrides(values)])
+    if finished != 0:
         raise UserError("the quick run failed (the lines above say why)")
     print(f"\n{summary()}\n\n{FULL_RUN}")
 

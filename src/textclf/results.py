@@ -39,10 +39,8 @@ VERDICTS = {
 
 
 def interval(metrics: dict, key: str) -> str:
-    """`0.8445 [0.8290, 0.8610]`, or the value alone when the file has no bounds."""
-    low, high = metrics.get(f"{key}_low"), metrics.get(f"{key}_high")
-    bounds = f" [{low:.4f}, {high:.4f}]" if low is not None and high is not None else ""
-    return f"{metrics[key]:.4f}{bounds}"
+    """`0.8445 [0.8290, 0.8610]`: a test.json value with its 95% bootstrap bounds."""
+    return f"{metrics[key]:.4f} [{metrics[f'{key}_low']:.4f}, {metrics[f'{key}_high']:.4f}]"
 
 
 def model_line(name: str, metrics: dict) -> str:

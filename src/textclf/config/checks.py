@@ -6,6 +6,9 @@ from textclf.config.errors import ParamsError
 from textclf.config.typed_yaml import short
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+# train.compile, evaluate.compile: torch.compile (auto: where measured faster, see
+# textclf.train.compiled)
+COMPILE_CHOICES = ("auto", "on", "off")
 
 
 def check_positive(key: str, value: float | None, allow_none: bool = False) -> None:
@@ -18,3 +21,8 @@ def check_positive(key: str, value: float | None, allow_none: bool = False) -> N
 def check_precision(key: str, value: str) -> None:
     if value not in PRECISIONS:
         raise ParamsError(f"{key} must be one of {', '.join(PRECISIONS)}, got {short(value)}")
+
+
+def check_compile(key: str, value: str) -> None:
+    if value not in COMPILE_CHOICES:
+        raise ParamsError(f"{key} must be 'auto', 'on' or 'off', got {short(value)}")

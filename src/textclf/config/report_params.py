@@ -7,9 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from textclf.config.checks import check_positive, check_precision
+from textclf.config.checks import check_compile, check_positive, check_precision
 from textclf.config.errors import ParamsError
-from textclf.config.train_params import COMPILE_CHOICES
 from textclf.config.typed_yaml import short
 
 
@@ -22,10 +21,7 @@ class EvaluateParams:
 
     def check(self) -> None:
         check_positive("evaluate.batch_size", self.batch_size)
-        if self.compile not in COMPILE_CHOICES:
-            raise ParamsError(
-                f"evaluate.compile must be 'auto', 'on' or 'off', got {short(self.compile)}"
-            )
+        check_compile("evaluate.compile", self.compile)
         check_precision("evaluate.precision", self.precision)
         if self.mistakes_per_class < 0:
             raise ParamsError(

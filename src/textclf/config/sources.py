@@ -7,6 +7,7 @@ a minute of the hub's retries)."""
 from __future__ import annotations
 
 import http.client
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,6 +17,7 @@ from pathlib import Path
 from textclf.config.errors import UserError
 from textclf.config.files import redact, to_url
 
+HUB_ID = re.compile(r"^[\w.-]+(/[\w.-]+)?$")  # `bert-base-cased`, `org/model`
 TIMEOUT_S = 10  # a reachable host answers a HEAD request in well under this
 MODEL_KEY = "model.name"
 DATA_HINT = (
@@ -31,6 +33,12 @@ MODEL_HINT = (
 
 class SourcesError(UserError):
     """One or more sources cannot be reached; the message names them all."""
+
+
+def is_hub_id(name: str) -> bool:
+    """Whether `model.name` reads as a hub id (`bert-base-cased`, `org/model`), not a path."""
+    looks_like_path = name.startswith((".", "/", "~")) or name.count("/") > 1
+    return not looks_like_path and bool(HUB_ID.match(name))
 
 
 def data_problem(source: str) -> str | None:
@@ -69,7 +77,7 @@ def model_problem(name: str) -> str | None:
     local = Path(name).expanduser()
     if local.is_dir():
         return None if (local / "config.json").is_file() else "the folder has no config.json"
-    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+    if not is_hub_id(name):
         return "no such folder"
     # imported here: the data checks, and `textclf --help`, do not need it
     from huggingface_hub import constants, try_to_load_from_cache

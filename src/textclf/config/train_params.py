@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from textclf.config.checks import check_positive, check_precision
+from textclf.config.checks import check_compile, check_positive, check_precision
 from textclf.config.errors import ParamsError
 from textclf.config.typed_yaml import short
 
-# train.compile: torch.compile for the training step (auto: where measured faster, a CUDA GPU)
-COMPILE_CHOICES = ("auto", "on", "off")
 # validation metrics the train stage can keep the best epoch by (single- and multi-label)
 BEST_METRICS = ("loss", "accuracy", "f1_macro", "f1_micro")
 
@@ -101,10 +99,7 @@ class TrainParams:
             raise ParamsError(f"train.weight_decay must be >= 0, got {self.weight_decay}")
         if not 0 <= self.warmup_ratio < 1:
             raise ParamsError(f"train.warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
-        if self.compile not in COMPILE_CHOICES:
-            raise ParamsError(
-                f"train.compile must be 'auto', 'on' or 'off', got {short(self.compile)}"
-            )
+        check_compile("train.compile", self.compile)
         if self.sampling not in ("random", "group_by_length", "bucketed"):
             raise ParamsError(
                 f"train.sampling must be 'random', 'group_by_length' or 'bucketed', "

@@ -15,7 +15,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from textclf.config.data_params import AG_NEWS_HUB_ID, AG_NEWS_TRAIN_URL
 from textclf.config.params import Params
-from textclf.train.model import HUB_ID
+from textclf.config.sources import is_hub_id
 
 INTENDED_USE = """\
 Sorting texts like the training data's into the classes above: same language, same kind of
@@ -49,7 +49,7 @@ def model_card(
     card_params = params.card
     dataset_name, dataset_id = dataset_of(params)
     name = params.model.name
-    on_hub = HUB_ID.match(name) and not Path(name).expanduser().is_dir()
+    on_hub = is_hub_id(name) and not Path(name).expanduser().is_dir()
     base_model = name if on_hub else None  # a local folder means nothing to other readers
     title = f"{base_model or 'BERT-family model'} fine-tuned on {dataset_name}"
     dataset_type = dataset_id or dataset_name

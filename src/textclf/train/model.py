@@ -3,7 +3,6 @@ inference shared by the evaluate stage and the predict command."""
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from textclf.config.errors import ParamsError, UserError
+from textclf.config.sources import is_hub_id
 from textclf.data.truncation import average_by_document
 from textclf.train.compiled import compiled_model, padded_batch
 
@@ -29,7 +29,6 @@ from textclf.train.compiled import compiled_model, padded_batch
 # model card (the package stage), which `predict` and `serve` read by default
 TRAINED_DIR = Path("models/trained")
 MODEL_DIR = Path("models/model")
-HUB_ID = re.compile(r"^[\w.-]+(/[\w.-]+)?$")
 
 
 class CheckpointError(UserError):
@@ -41,8 +40,7 @@ def resolve_model_name(name: str) -> str:
     local = Path(name).expanduser()
     if local.is_dir():
         return str(local)
-    looks_like_path = name.startswith((".", "/", "~")) or name.count("/") > 1
-    if looks_like_path or not HUB_ID.match(name):
+    if not is_hub_id(name):
         raise ParamsError(
             f"model.name {name!r} is neither an existing local directory nor a hub id like "
             f"'bert-base-cased' or 'org/model'"

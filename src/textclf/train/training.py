@@ -47,7 +47,8 @@ def training_arguments(
     train: TrainParams, output_dir: str | Path, **overrides
 ) -> TrainingArguments:
     on_gpu = torch.cuda.is_available()
-    dtype = autocast_dtype(train.precision, inference_device())
+    device = inference_device()
+    dtype = autocast_dtype(train.precision, device)
     settings = dict(
         output_dir=str(output_dir),
         seed=train.seed,
@@ -77,8 +78,8 @@ def training_arguments(
         disable_tqdm=False,
         ddp_find_unused_parameters=False,
     )
-    if compile_wanted(train.compile, inference_device()):
-        settings.update(compiled_training_arguments(inference_device()))
+    if compile_wanted(train.compile, device):
+        settings.update(compiled_training_arguments(device))
     if train.load_best or train.early_stopping_patience:
         # the Trainer's own best-checkpoint tracking compares evaluations at saved checkpoints:
         # one per epoch, so a killed run resumes from the end of its last whole epoch
