@@ -121,9 +121,16 @@ def update_params(project: Path, overrides: dict) -> None:
     yaml.dump(params, path)
 
 
+# Set when the suite itself runs under `make test`; a user's shell has none of them, and a nested
+# make would print "Entering/Leaving directory" lines around what the tests read.
+OUTER_MAKE_VARIABLES = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
+
+
 def command_env() -> dict[str, str]:
-    """This interpreter's environment first on PATH, so `dvc` and its stages use it."""
-    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    """A user's shell: this interpreter's environment first on PATH, so `dvc` and its stages use
+    it, and no trace of an outer make."""
+    env = {key: value for key, value in os.environ.items() if key not in OUTER_MAKE_VARIABLES}
+    return {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 
 
 def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
