@@ -13,7 +13,7 @@ MODEL ?=
 # dvc runs stage commands (`python -m textclf.stages...`) through PATH: use the venv's python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup quick repro plots test lint bench
+.PHONY: setup quick repro plots deps test lint bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-remote.txt requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ repro: setup
 PNG_PLOTS = $(shell sed -n 's/^  - \(metrics\/.*\.png\)$$/\1/p' dvc.yaml)
 plots: setup
 	dvc plots show $(PNG_PLOTS)
+
+# dvc.yaml's code deps, generated from each stage's imports (run after adding, moving or importing
+# a module: a stage then reruns on an edit of exactly the code it runs)
+deps: setup
+	python tools/stage_deps.py
 
 lint: setup
 	ruff check .

@@ -21,6 +21,8 @@ from fixtures import CLASSES, build_tiny_bert, news_rows, write_news_csv
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
+# the repository's own tools (tools/stage_deps.py) are imported by the tests that check them
+sys.path.insert(0, str(ROOT / "tools"))
 # What a clone of the project holds that the pipeline needs (outputs are made by `dvc repro`).
 PROJECT_FILES = ["dvc.yaml", "params.yaml", "src", ".gitignore", ".dvc/config", "Makefile"]
 PIPELINE_STAGES = {

@@ -340,6 +340,26 @@ def test_repro_reruns_only_what_changed(project):
     run(["git", "commit", "-qam", "stronger baseline regularization"], project)
 
 
+def stages_changed_by_an_edit_of(project: Path, module: str) -> set[str]:
+    """The stages `dvc status` reports changed once `module` (under src/textclf) is edited."""
+    path = project / "src/textclf" / module
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original + b"\n# an edit a fork might make\n")
+        return set(json.loads(run(["dvc", "status", "--json"], project).stdout))
+    finally:
+        path.write_bytes(original)
+
+
+def test_a_code_edit_reruns_only_the_stages_that_run_it(project):
+    assert stages_changed_by_an_edit_of(project, "config/search_params.py") == set()
+    changed = stages_changed_by_an_edit_of(project, "config/train_params.py")
+    assert "train" in changed
+    assert not changed & {"download", "prepare", "tokenize"}
+    assert {"download", "prepare"} <= stages_changed_by_an_edit_of(project, "config/paths.py")
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], project).stdout
+
+
 def test_run_cache_restores_train_evaluate_and_baseline(project):
     """A param changed and set back: every stage comes back from the run-cache, none reruns."""
     before = {name: digests(project / name) for name in ("models", "metrics", "dvclive")}

@@ -24,8 +24,8 @@ from conftest import (
 )
 from fixtures import CLASSES, news_rows, write_news_csv
 
-from textclf.evaluate.data_quality import length_counts
-from textclf.evaluate.label_issues import find_issues
+from textclf.quality.label_issues import find_issues
+from textclf.quality.report import length_counts
 
 FLIPS = 24  # of 480 train rows: 5%
 LEAKED = [3, 10, 17, 40, 77]  # train rows copied into the test file, case and punctuation changed

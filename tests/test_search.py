@@ -25,10 +25,10 @@ from conftest import (
 from fixtures import news_rows, write_news_csv
 
 from textclf.config.search_params import SearchParams
-from textclf.train.heartbeat import ask
-from textclf.train.search import open_study
-from textclf.train.search_space import distributions
-from textclf.train.trials import run_experiment, trial_progress
+from textclf.tuning.heartbeat import ask
+from textclf.tuning.search import open_study
+from textclf.tuning.search_space import distributions
+from textclf.tuning.trials import run_experiment, trial_progress
 
 COMMAND = [sys.executable, "-m", "textclf.search"]
 SPACE = {

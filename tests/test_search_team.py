@@ -14,7 +14,7 @@ import pandas as pd
 from conftest import command_env, copy_project, run, update_params
 from test_search import COMMAND, experiments, search, searchable, study
 
-from textclf.train.heartbeat import GRACE_BEATS, HeartbeatStorage, fail_silent_trials
+from textclf.tuning.heartbeat import GRACE_BEATS, HeartbeatStorage, fail_silent_trials
 
 
 def test_ctrl_c_mid_trial_keeps_the_finished_trials(tmp_path, trained_project):

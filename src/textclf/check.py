@@ -15,7 +15,8 @@ from pathlib import Path
 
 from textclf.config.arguments import OneLineParser, description
 from textclf.config.errors import UserError
-from textclf.config.params import PARAMS_FILE, Params, load_params
+from textclf.config.params import Params, load_params
+from textclf.config.paths import PARAMS_FILE
 from textclf.config.sources import MODEL_KEY, check_sources
 from textclf.config.typed_yaml import key_places
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from textclf.config.arguments import OneLineParser, description
 from textclf.config.errors import UserError
-from textclf.config.outputs import BASELINE_DIR, TRANSFORMER_DIR
+from textclf.config.paths import BASELINE_DIR, TRANSFORMER_DIR
 from textclf.config.revisions import read_text
 from textclf.evaluate.comparison import Run, compare, read_predictions, render
 

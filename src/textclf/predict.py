@@ -25,11 +25,11 @@ from textclf.config.arguments import OneLineParser, positive_int
 from textclf.config.checks import PRECISIONS
 from textclf.config.errors import UserError
 from textclf.config.files import check_output_folder, write_output
+from textclf.config.paths import MODEL_DIR
 from textclf.data.formats import read_table
 from textclf.data.inputs import input_layout, input_texts
 from textclf.ship.runtime import RUNTIMES, checkpoint_settings
 from textclf.ship.runtime import load as load_runtime
-from textclf.train.model import MODEL_DIR
 
 
 def classify(

@@ -24,7 +24,7 @@ from textclf.config.library_logs import logger_level
 from textclf.config.params import load_params
 from textclf.config.sources import MODEL_KEY, check_sources
 from textclf.results import summary
-from textclf.train.search_space import overrides
+from textclf.tuning.search_space import overrides
 
 # a slice that trains in about two minutes on 2 cores and still says something (about 0.85
 # test accuracy on AG News): 1,200 train rows, exactly one epoch, 128 tokens

@@ -16,18 +16,18 @@ from pathlib import Path
 from textclf.config.arguments import OneLineParser, description
 from textclf.config.errors import UserError
 from textclf.config.files import read_json
-from textclf.config.outputs import (
+from textclf.config.paths import (
     BASELINE_DIR,
     COMPARISON,
+    MODEL_DIR,
     QUALITY_DIR,
     TRANSFORMER_DIR,
     VALIDATION_METRICS,
 )
 from textclf.evaluate.comparison import verdict
 
-MODEL_FOLDER = Path("models/model")
 FOLDERS = {
-    str(MODEL_FOLDER): "the model to ship: checkpoint, onnx/, model card (README.md)",
+    str(MODEL_DIR): "the model to ship: checkpoint, onnx/, model card (README.md)",
     str(TRANSFORMER_DIR): "test.json, report.txt, per_class.csv, mistakes.csv, plots",
     str(QUALITY_DIR): "likely label errors and duplicates in your data",
 }
@@ -85,8 +85,8 @@ def summary(root: Path = Path(".")) -> str:
         *(f"  {folder + '/':<22} {what}" for folder, what in FOLDERS.items()),
         "",
         "Next:",
-        f'  textclf predict --model {MODEL_FOLDER} "Stocks rally as oil prices fall"',
-        f"  textclf serve --model {MODEL_FOLDER}    # HTTP service and demo page",
+        f'  textclf predict --model {MODEL_DIR} "Stocks rally as oil prices fall"',
+        f"  textclf serve --model {MODEL_DIR}    # HTTP service and demo page",
         "  dvc metrics show                      # these numbers, as a table",
         "  dvc plots show                        # dvc_plots/index.html; offline: make plots",
     ]

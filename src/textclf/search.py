@@ -28,11 +28,11 @@ from dvc.repo import Repo
 from textclf.config.arguments import OneLineParser, description, positive_int
 from textclf.config.errors import UserError
 from textclf.config.library_logs import logger_level
-from textclf.config.outputs import TRANSFORMER_DIR
-from textclf.config.params import PARAMS_FILE, load_params
-from textclf.evaluate.leaderboard import COMPLETE, render_board, write_board
-from textclf.train.search import Search
-from textclf.train.trials import dvc_command
+from textclf.config.params import load_params
+from textclf.config.paths import PARAMS_FILE, TRANSFORMER_DIR
+from textclf.tuning.leaderboard import COMPLETE, render_board, write_board
+from textclf.tuning.search import Search
+from textclf.tuning.trials import dvc_command
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "textclf search") -> None:

@@ -26,11 +26,11 @@ import pandas as pd
 from textclf.config.arguments import OneLineParser, positive_int
 from textclf.config.errors import UserError
 from textclf.config.files import check_output_folder, write_output
+from textclf.config.paths import MODEL_DIR
 from textclf.data.inputs import input_chunks, input_layout, input_texts
 from textclf.evaluate.uncertainty import STRATEGIES, scores, spread_out, unsure
 from textclf.ship.runtime import RUNTIMES, Classifier, checkpoint_settings
 from textclf.ship.runtime import load as load_runtime
-from textclf.train.model import MODEL_DIR
 
 
 def most_unsure(

@@ -22,9 +22,9 @@ from textclf.config.arguments import (
     positive_int,
 )
 from textclf.config.errors import UserError
+from textclf.config.paths import MODEL_DIR
 from textclf.ship.runtime import RUNTIMES
 from textclf.ship.service import MAX_BATCH, MAX_BODY_BYTES, create_app
-from textclf.train.model import MODEL_DIR
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "textclf serve") -> None:

@@ -1,7 +1,7 @@
-"""Typed, validated view of params.yaml, one dataclass per section.
-
-Every stage reads its section through `load_params()`, so a typo'd key or an out-of-range value
-fails in a second with a one-line message instead of after an hour of training.
+"""Typed, validated view of the whole params.yaml, one dataclass per section: what the commands
+that read every section load (`textclf check`, `search`, `quick`), so that a typo'd key or an
+out-of-range value fails in a second with a one-line message instead of after an hour of
+training. Stages load only their own sections (textclf.config.sections).
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from textclf.config.data_params import DataParams, PrepareParams
-from textclf.config.errors import ParamsError
+from textclf.config.model_params import ModelParams, TokenizeParams
+from textclf.config.paths import PARAMS_FILE
 from textclf.config.quality_params import QualityParams
 from textclf.config.report_params import BaselineParams, CardParams, EvaluateParams, ExportParams
 from textclf.config.search_params import SearchParams
-from textclf.config.train_params import ModelParams, TokenizeParams, TrainParams
+from textclf.config.sections import existing_params_file
+from textclf.config.train_params import TrainParams
 from textclf.config.typed_yaml import build, load_yaml_as
-
-PARAMS_FILE = "params.yaml"
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,7 @@ class Params:
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:
     """Read and validate params.yaml; raise ParamsError naming the first bad key and its line."""
-    path = Path(path)
-    if not path.is_file():
-        raise ParamsError(f"{path} not found: run stages from the repository root")
-    return load_yaml_as(Params, path)
+    return load_yaml_as(Params, existing_params_file(path))
 
 
 def parse_params(raw: Any) -> Params:

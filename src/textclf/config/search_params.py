@@ -10,7 +10,8 @@ from typing import Any
 
 from textclf.config.checks import check_positive
 from textclf.config.errors import ParamsError
-from textclf.config.train_params import ModelParams, TokenizeParams, TrainParams
+from textclf.config.model_params import ModelParams, TokenizeParams
+from textclf.config.train_params import TrainParams
 from textclf.config.typed_yaml import short
 
 # the validation metrics of metrics/train.json (the kept epoch's) a search can select on

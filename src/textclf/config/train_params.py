@@ -1,48 +1,16 @@
-"""params.yaml's `model`, `tokenize` and `train` sections: the model and how it is fine-tuned."""
+"""params.yaml's `train` section: how the model is fine-tuned."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from textclf.config.checks import check_compile, check_positive, check_precision
+from textclf.config.class_weights import check_class_weights
 from textclf.config.errors import ParamsError
 from textclf.config.typed_yaml import short
 
 # validation metrics the train stage can keep the best epoch by (single- and multi-label)
 BEST_METRICS = ("loss", "accuracy", "f1_macro", "f1_micro")
-
-
-@dataclass(frozen=True)
-class ModelParams:
-    name: str = "bert-base-cased"
-
-    def check(self) -> None:
-        if not self.name.strip():
-            raise ParamsError("model.name must be a hub id or a local directory, got ''")
-
-
-TRUNCATIONS = ("head", "head_tail", "chunks")
-
-
-@dataclass(frozen=True)
-class TokenizeParams:
-    max_length: int | None = None
-    truncation: str = "head"
-    chunk_overlap: float = 0.25
-    num_proc: int | None = None
-    shard_rows: int = 1_000_000
-
-    def check(self) -> None:
-        check_positive("tokenize.max_length", self.max_length, allow_none=True)
-        check_positive("tokenize.num_proc", self.num_proc, allow_none=True)
-        check_positive("tokenize.shard_rows", self.shard_rows)
-        if self.truncation not in TRUNCATIONS:
-            raise ParamsError(
-                f"tokenize.truncation must be one of {', '.join(TRUNCATIONS)}, "
-                f"got {short(self.truncation)}"
-            )
-        if not 0 <= self.chunk_overlap < 1:
-            raise ParamsError(f"tokenize.chunk_overlap must be in [0, 1), got {self.chunk_overlap}")
 
 
 @dataclass(frozen=True)
@@ -71,10 +39,7 @@ class TrainParams:
     def check(self) -> None:
         if not 0 < self.threshold < 1:
             raise ParamsError(f"train.threshold must be between 0 and 1, got {self.threshold}")
-        if self.class_weights not in ("none", "balanced"):
-            raise ParamsError(
-                f"train.class_weights must be 'none' or 'balanced', got {short(self.class_weights)}"
-            )
+        check_class_weights(self.class_weights)
         if self.best_metric not in BEST_METRICS:
             raise ParamsError(
                 f"train.best_metric must be one of {', '.join(BEST_METRICS)}, "

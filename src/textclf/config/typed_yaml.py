@@ -24,8 +24,9 @@ _SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxoth
 _KEY = re.compile(r"\b[a-z_]+(?:\.[A-Za-z_0-9]+)*")
 
 
-def load_yaml_as(cls: type, path: Path) -> Any:
-    """`path` as a `cls` instance; ParamsError `path:line: message` at the first problem."""
+def load_yaml_as(cls: type, path: Path, partial: bool = False) -> Any:
+    """`path` as a `cls` instance; ParamsError `path:line: message` at the first problem.
+    `partial`: only the top-level keys that `cls` has are read (and checked); see `build`."""
     # YAML 1.2 (as DVC writes it): `3e-05` is a float, not a string as in YAML 1.1.
     yaml = YAML(typ="safe", pure=True)
     try:
@@ -39,7 +40,7 @@ def load_yaml_as(cls: type, path: Path) -> Any:
     except (YAMLError, UnicodeDecodeError) as error:
         raise ParamsError(f"{path}: {str(error).splitlines()[0]}") from None
     try:
-        return build(cls, raw)
+        return build(cls, raw, partial=partial)
     except ParamsError as error:
         raise locate(error, path, text) from None
 
@@ -92,8 +93,14 @@ def _line_of(key: str, lines: dict[str, int]) -> int | None:
     return None
 
 
-def build(cls: type, raw: Any, prefix: str = "") -> Any:
-    """A `cls` from plain data: types checked against the hints, `check()` run if defined."""
+def build(cls: type, raw: Any, prefix: str = "", partial: bool = False) -> Any:
+    """A `cls` from plain data: types checked against the hints, `check()` run if defined.
+
+    `partial` (or a `PARTIAL = True` class attribute: a view of some keys of a mapping whose
+    other keys another type checks): keys that `cls` lacks are skipped, not refused, and a
+    missing mapping field is built from no keys (its defaults, or "missing key" for the first
+    required one)."""
+    partial = partial or getattr(cls, "PARTIAL", False)
     where = prefix.rstrip(".") or "params.yaml"
     if not isinstance(raw, dict):
         raise ParamsError(f"{where} must be a mapping, got {type(raw).__name__}")
@@ -102,7 +109,7 @@ def build(cls: type, raw: Any, prefix: str = "") -> Any:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(raw) - set(fields))
-    if unknown:
+    if unknown and not partial:
         raise ParamsError(
             f"unknown key {prefix}{unknown[0]} (expected one of: {', '.join(fields)})"
         )
@@ -111,6 +118,9 @@ def build(cls: type, raw: Any, prefix: str = "") -> Any:
         key = f"{prefix}{name}"
         if name not in raw:
             if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+                if partial and dataclasses.is_dataclass(hints[name]):
+                    values[name] = build(hints[name], {}, prefix=f"{key}.")
+                    continue
                 raise ParamsError(f"missing key {key}")
             continue
         values[name] = _convert(hints[name], raw[name], key)

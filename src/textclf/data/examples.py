@@ -16,7 +16,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from textclf.config.data_params import DataParams, PrepareParams
-from textclf.config.params import Params
 from textclf.data.labels import check_known, label_counts, label_ids, label_matrix, label_sets
 from textclf.data.splits import cap_mask, validation_mask
 from textclf.data.table import Table
@@ -131,11 +130,11 @@ def write_selected(
 
 
 def write_splits(
-    examples: dict[str, Examples], params: Params, classes: list[str], output: Path
+    examples: dict[str, Examples], prepare: PrepareParams, classes: list[str], output: Path
 ) -> tuple[dict, np.ndarray]:
     """Write train, validation and test to `output`; return the data report (rows per split
     and class, what was dropped, train/test overlap) and the train split's rows per class."""
-    masks = split_masks(examples, params.prepare)
+    masks = split_masks(examples, prepare)
     write_selected(examples["test"], {output / "test.parquet": masks["test"][1]})
     test_texts = pq.read_table(output / "test.parquet", columns=["text"]).column("text")
     train_and_test = (output / "train.parquet", test_texts.combine_chunks())

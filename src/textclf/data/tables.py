@@ -1,5 +1,5 @@
-"""The pipeline's data folders and their Parquet tables: paths as dvc.yaml declares them,
-the prepared splits, the schema, and batch-wise reading in bounded memory."""
+"""The pipeline's Parquet tables: the prepared splits, the schema, and batch-wise reading in
+bounded memory."""
 
 from __future__ import annotations
 
@@ -12,19 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from textclf.config.files import atomic_path, read_json
+from textclf.config.paths import SCHEMA_FILE, TRUNCATION_FILE
 from textclf.data.formats import DataError
 from textclf.data.labels import label_counts
 from textclf.data.splits import cap_mask, validation_mask
-
-SPLITS = ("train", "validation", "test")
-
-# Stage outputs, as declared in dvc.yaml (paths relative to the repository root).
-RAW_DIR = Path("data/raw")
-PREPARED_DIR = Path("data/prepared")
-SCHEMA_FILE = PREPARED_DIR / "schema.json"
-TOKENIZED_DIR = Path("data/tokenized")
-TOKENIZER_DIR = TOKENIZED_DIR / "tokenizer"
-TRUNCATION_FILE = TOKENIZED_DIR / "truncation.json"
 
 
 def read_schema(path: Path = SCHEMA_FILE) -> dict:

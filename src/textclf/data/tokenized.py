@@ -13,8 +13,9 @@ import datasets
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from textclf.config.paths import TOKENIZED_DIR
 from textclf.data.formats import DataError
-from textclf.data.tables import TOKENIZED_DIR, parquet_batches
+from textclf.data.tables import parquet_batches
 
 
 def tokenized_files(split: str, root: Path = TOKENIZED_DIR) -> list[Path]:

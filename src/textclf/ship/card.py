@@ -7,15 +7,17 @@ the metadata's `model-index` carries the test accuracy and macro F1.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from textclf.config.data_params import AG_NEWS_HUB_ID, AG_NEWS_TRAIN_URL
-from textclf.config.params import Params
+from textclf.config.data_params import AG_NEWS_HUB_ID, AG_NEWS_TRAIN_URL, DataParams
+from textclf.config.model_params import ModelParams, TokenizeParams
+from textclf.config.report_params import CardParams
 from textclf.config.sources import is_hub_id
+from textclf.config.train_params import TrainParams
 
 INTENDED_USE = """\
 Sorting texts like the training data's into the classes above: same language, same kind of
@@ -36,8 +38,19 @@ LIMITS = """\
 - The model inherits the biases of its base model and of the training data."""
 
 
+@dataclass(frozen=True)
+class CardSections:
+    """The params.yaml sections the model card reports."""
+
+    data: DataParams
+    model: ModelParams
+    tokenize: TokenizeParams
+    train: TrainParams
+    card: CardParams
+
+
 def model_card(
-    params: Params,
+    params: CardSections,
     classes: list[str],
     test: dict[str, Any],
     data: dict[str, Any],
@@ -97,7 +110,7 @@ def model_card(
     return ModelCard(f"---\n{metadata.to_yaml()}\n---\n\n{body}\n")
 
 
-def _summary(params: Params, classes: list[str], base_model: str | None) -> str:
+def _summary(params: CardSections, classes: list[str], base_model: str | None) -> str:
     base = f"[{base_model}](https://huggingface.co/{base_model})" if base_model else "a local model"
     return (
         f"A text classifier fine-tuned from {base} on {dataset_of(params)[0]} with this "
@@ -106,7 +119,7 @@ def _summary(params: Params, classes: list[str], base_model: str | None) -> str:
     )
 
 
-def _labels_per_text(params: Params) -> str:
+def _labels_per_text(params: CardSections) -> str:
     if params.data.multi_label:
         return (
             f"any number per text (multi-label: a sigmoid per class, predicted at "
@@ -139,7 +152,7 @@ def _results(test: dict, data: dict, comparison: dict) -> str:
     return f"{rows} test rows.\n\n" + "\n".join(lines) + "\n\n" + baseline
 
 
-def _training_data(params: Params, data: dict) -> str:
+def _training_data(params: CardSections, data: dict) -> str:
     rows = ", ".join(f"{count} {split}" for split, count in data["rows"].items())
     columns = " + ".join(params.data.text_columns)
     return (
@@ -153,7 +166,7 @@ def _training_data(params: Params, data: dict) -> str:
     )
 
 
-def _training_procedure(params: Params) -> str:
+def _training_procedure(params: CardSections) -> str:
     settings = {
         "tokenize.max_length": params.tokenize.max_length,
         **{f"train.{key}": value for key, value in asdict(params.train).items()},
@@ -179,7 +192,7 @@ def _onnx(export: dict) -> str:
     return text
 
 
-def dataset_of(params: Params) -> tuple[str, str | None]:
+def dataset_of(params: CardSections) -> tuple[str, str | None]:
     """What the card says the model was trained on: `card.dataset_name`/`dataset_id` when set,
     else AG News (and its Hub id) for the notebook's files, else the train file's name."""
     card, url = params.card, params.data.train_url

@@ -23,7 +23,6 @@ from textclf.config.library_logs import logger_level
 from textclf.ship.runtime import onnx_logits, onnx_session
 from textclf.train.model import batched_logits, torch_logits
 
-ONNX_DIR = Path("models/onnx")  # the export stage's output
 # the exporter lists torchvision's operators it skips when torchvision is not installed
 # (it is not a requirement: text models use none of them)
 EXPORTER_REGISTRY_LOGGER = "torch.onnx._internal.exporter._registration"

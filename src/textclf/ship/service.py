@@ -36,12 +36,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from textclf.config.paths import MODEL_DIR
 from textclf.ship.batching import Batcher, QueueFull
 from textclf.ship.body_limit import BodyLimit
 from textclf.ship.monitoring import RequestMetrics, ServiceMetrics
 from textclf.ship.requests import BadRequest, parse_request
 from textclf.ship.runtime import Classifier, checkpoint_settings, load
-from textclf.train.model import MODEL_DIR
 
 MAX_BATCH = 256
 MAX_BODY_BYTES = 1_000_000

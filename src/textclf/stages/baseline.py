@@ -4,18 +4,33 @@ data/prepared, scored on the test split with the same files and keys as evaluate
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
-from textclf.config.outputs import BASELINE_DIR
-from textclf.config.params import load_params
-from textclf.data.tables import PREPARED_DIR, read_prepared, read_schema
+from textclf.config.data_params import PrepareParams
+from textclf.config.paths import BASELINE_DIR, PREPARED_DIR
+from textclf.config.report_params import BaselineParams, EvaluateParams
+from textclf.config.sections import load_sections
+from textclf.config.train_params import TrainParams
+from textclf.data.tables import read_prepared, read_schema
 from textclf.evaluate.metrics import write_test_results
 from textclf.stages import run
 from textclf.train.baseline_model import build_model, fit_and_predict
 
 
+@dataclass(frozen=True)
+class Sections:
+    """The params.yaml sections this stage reads (and so the only params code it runs)."""
+
+    baseline: BaselineParams
+    prepare: PrepareParams
+    evaluate: EvaluateParams
+    train: TrainParams  # class_weights and threshold, as the transformer's
+
+
 def main() -> None:
-    params = load_params()
+    params = load_sections(Sections)
     schema = read_schema()
     classes, multi_label = schema["classes"], schema.get("multi_label", False)
     train, available = read_prepared(

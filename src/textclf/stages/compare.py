@@ -6,7 +6,7 @@ Transformer minus baseline (B - A): accuracy and macro-F1 differences with paire
 from __future__ import annotations
 
 from textclf.config.files import write_json
-from textclf.config.outputs import BASELINE_DIR, COMPARISON, TRANSFORMER_DIR
+from textclf.config.paths import BASELINE_DIR, COMPARISON, TRANSFORMER_DIR
 from textclf.evaluate.comparison import compare, read_predictions, render
 from textclf.stages import run
 

@@ -3,26 +3,32 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 
+from textclf.config.data_params import DataParams
 from textclf.config.files import fetch
-from textclf.config.params import PARAMS_FILE, load_params
+from textclf.config.paths import PARAMS_FILE, RAW_DIR
+from textclf.config.sections import load_sections
 from textclf.config.sources import check_sources
 from textclf.config.typed_yaml import key_places
 from textclf.data.formats import stored_name
-from textclf.data.tables import RAW_DIR
 from textclf.stages import run
 
-PARAMS_PATH = Path(PARAMS_FILE)
+
+@dataclass(frozen=True)
+class Sections:
+    """The params.yaml sections this stage reads (and so the only params code it runs)."""
+
+    data: DataParams
 
 
 def main() -> None:
-    data = load_params().data
+    data = load_sections(Sections).data
     sources = {"train": data.train_url, "test": data.test_url, "validation": data.validation_url}
     sources = {split: source for split, source in sources.items() if source}
     # every unreachable file named at once, before a download starts
     keys = [f"data.{split}_url" for split in sources]
-    check_sources(dict(zip(keys, sources.values(), strict=True)), key_places(PARAMS_PATH, keys))
+    check_sources(dict(zip(keys, sources.values(), strict=True)), key_places(PARAMS_FILE, keys))
     for split, source in sources.items():
         target = RAW_DIR / stored_name(split, source, data.format)
         fetch(source, target, param_key=f"data.{split}_url")

@@ -5,18 +5,28 @@ textclf.evaluate.metrics for what a multi-label model gets instead)."""
 
 from __future__ import annotations
 
-from textclf.config.outputs import TRANSFORMER_DIR
-from textclf.config.params import load_params
+from dataclasses import dataclass
+
+from textclf.config.paths import TRAINED_DIR, TRANSFORMER_DIR
+from textclf.config.report_params import EvaluateParams
+from textclf.config.sections import load_sections
 from textclf.data.tables import read_schema
 from textclf.evaluate.metrics import write_test_results
 from textclf.stages import run
 from textclf.train.compiled import compile_wanted
-from textclf.train.model import TRAINED_DIR, decision_threshold, load_classifier
+from textclf.train.model import decision_threshold, load_classifier
 from textclf.train.scoring import score_split
 
 
+@dataclass(frozen=True)
+class Sections:
+    """The params.yaml sections this stage reads (and so the only params code it runs)."""
+
+    evaluate: EvaluateParams
+
+
 def main() -> None:
-    params = load_params()
+    params = load_sections(Sections)
     model, tokenizer = load_classifier(TRAINED_DIR)
     evaluate = params.evaluate
     compiled = compile_wanted(evaluate.compile, model.device)

@@ -5,14 +5,16 @@ than PyTorch on more than 1% of them fails the stage."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textclf.config.files import atomic_path, write_json
-from textclf.config.outputs import EXPORT_METRICS
-from textclf.config.params import load_params
+from textclf.config.paths import EXPORT_METRICS, ONNX_DIR, TRAINED_DIR
+from textclf.config.report_params import ExportParams
+from textclf.config.sections import load_sections
 from textclf.data.tokenization import BATCH_ROWS
 from textclf.data.tokenized import read_tokenized
 from textclf.ship.onnx_export import (
     MIN_AGREEMENT,
-    ONNX_DIR,
     ExportError,
     check_rows,
     export_onnx,
@@ -20,11 +22,18 @@ from textclf.ship.onnx_export import (
     quantize_int8,
 )
 from textclf.stages import run
-from textclf.train.model import TRAINED_DIR, decision_threshold, is_multi_label, load_classifier
+from textclf.train.model import decision_threshold, is_multi_label, load_classifier
+
+
+@dataclass(frozen=True)
+class Sections:
+    """The params.yaml sections this stage reads (and so the only params code it runs)."""
+
+    export: ExportParams
 
 
 def main() -> None:
-    export = load_params().export
+    export = load_sections(Sections).export
     model, tokenizer = load_classifier(TRAINED_DIR)
     model = model.cpu()
     # validation rows are sorted by length in batches: one batch spans short to long texts

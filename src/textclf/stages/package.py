@@ -8,17 +8,23 @@ from __future__ import annotations
 import shutil
 
 from textclf.config.files import atomic_path, read_json
-from textclf.config.outputs import COMPARISON, DATA_REPORT, EXPORT_METRICS, TRANSFORMER_DIR
-from textclf.config.params import load_params
+from textclf.config.paths import (
+    COMPARISON,
+    DATA_REPORT,
+    EXPORT_METRICS,
+    MODEL_DIR,
+    ONNX_DIR,
+    TRAINED_DIR,
+    TRANSFORMER_DIR,
+)
+from textclf.config.sections import load_sections
 from textclf.data.tables import read_schema
-from textclf.ship.card import model_card
-from textclf.ship.onnx_export import ONNX_DIR
+from textclf.ship.card import CardSections, model_card
 from textclf.stages import run
-from textclf.train.model import MODEL_DIR, TRAINED_DIR
 
 
 def main() -> None:
-    params = load_params()
+    params = load_sections(CardSections)
     print(f"Packaging {TRAINED_DIR} and {ONNX_DIR} into {MODEL_DIR}", flush=True)
     card = model_card(
         params,

@@ -15,25 +15,35 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from textclf.config.data_params import DataParams
+from textclf.config.class_weights import ClassWeightsChoice
+from textclf.config.data_params import DataParams, PrepareParams
 from textclf.config.files import atomic_path, redact, write_json
-from textclf.config.outputs import DATA_REPORT
-from textclf.config.params import load_params
+from textclf.config.paths import DATA_REPORT, PREPARED_DIR, RAW_DIR, SCHEMA_FILE
+from textclf.config.sections import load_sections
 from textclf.data.examples import Examples, write_examples, write_splits
 from textclf.data.formats import read_chunks, stored_name, with_columns
 from textclf.data.labels import find_classes
 from textclf.data.table import Table
-from textclf.data.tables import PREPARED_DIR, RAW_DIR, SCHEMA_FILE
 from textclf.stages import run
 from textclf.train.class_weights import class_weights
 
 
+@dataclass(frozen=True)
+class Sections:
+    """The params.yaml sections this stage reads (and so the only params code it runs)."""
+
+    data: DataParams
+    prepare: PrepareParams
+    train: ClassWeightsChoice
+
+
 def main() -> None:
-    params = load_params()
+    params = load_sections(Sections)
     data = params.data
     sources = {"train": data.train_url, "test": data.test_url}
     if data.validation_url:
@@ -55,7 +65,7 @@ def main() -> None:
                 examples[split] = write_examples(chunks, path, data, classes, known)
                 if split == "train":
                     known = set(np.flatnonzero(examples["train"].counts()).tolist())
-            report, train_counts = write_splits(examples, params, classes, output)
+            report, train_counts = write_splits(examples, params.prepare, classes, output)
         write_json(output / SCHEMA_FILE.name, schema_of(data, classes))
     weights = class_weights(
         params.train.class_weights, train_counts, report["rows"]["train"], data.multi_label

@@ -12,32 +12,45 @@ wrong with the data itself.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from textclf.config.data_params import DataParams
 from textclf.config.files import atomic_path, redact, write_json
-from textclf.config.outputs import OUT_OF_FOLD, QUALITY_DIR, QUALITY_REPORT
-from textclf.config.params import load_params
+from textclf.config.paths import OUT_OF_FOLD, PREPARED_DIR, QUALITY_DIR, QUALITY_REPORT, SPLITS
+from textclf.config.quality_params import QualityParams
+from textclf.config.report_params import BaselineParams
+from textclf.config.sections import load_sections
+from textclf.config.train_params import TrainParams
 from textclf.data.formats import DataError, detect_format
-from textclf.data.tables import PREPARED_DIR, read_schema
-from textclf.evaluate.data_quality import (
+from textclf.data.tables import read_schema
+from textclf.evaluate.plots import save_confusion_matrix
+from textclf.quality.label_issues import find_issues
+from textclf.quality.out_of_fold import baseline_fold_model, fold_of_rows, out_of_fold
+from textclf.quality.report import (
     duplicate_table,
     issue_pairs,
     label_issue_table,
     label_names,
     length_counts,
 )
-from textclf.evaluate.label_issues import find_issues
-from textclf.evaluate.plots import save_confusion_matrix
 from textclf.stages import run
-from textclf.train.out_of_fold import baseline_fold_model, fold_of_rows, out_of_fold
 
-SPLITS = ("train", "validation", "test")
+
+@dataclass(frozen=True)
+class Sections:
+    """The params.yaml sections this stage reads (and so the only params code it runs)."""
+
+    quality: QualityParams
+    baseline: BaselineParams  # quality.model baseline: the baseline stage's model
+    train: TrainParams  # class_weights and threshold, as the models'
+    data: DataParams  # where each row came from
 
 
 def main() -> None:
-    params = load_params()
+    params = load_sections(Sections)
     quality, schema = params.quality, read_schema()
     classes, multi_label = schema["classes"], schema.get("multi_label", False)
     separator = schema.get("label_separator", "|")

@@ -1,6 +1,6 @@
 """Stage quality_folds: with `quality.model: transformer`, data/tokenized -> data/quality/
 out_of_fold.parquet, every train row's class probabilities from a fine-tune on the other folds
-(textclf.train.transformer_folds; one fine-tune per fold, resumed fold by fold after an
+(textclf.quality.transformer_folds; one fine-tune per fold, resumed fold by fold after an
 interruption). With `quality.model: baseline` the quality stage fits its folds itself in
 seconds, and this stage writes the file with no rows, so that a train param change never
 reruns the quality stage."""
@@ -10,17 +10,17 @@ from __future__ import annotations
 import pandas as pd
 
 from textclf.config.files import atomic_path
-from textclf.config.outputs import OUT_OF_FOLD
-from textclf.config.params import load_params
-from textclf.data.tables import PREPARED_DIR, read_schema
+from textclf.config.paths import FOLD_DIR, OUT_OF_FOLD, PREPARED_DIR
+from textclf.config.sections import load_sections
+from textclf.data.tables import read_schema
+from textclf.quality.out_of_fold import fold_of_rows, out_of_fold
+from textclf.quality.transformer_folds import FoldSections, transformer_fold_model
 from textclf.stages import run
 from textclf.train.checkpoints import discard
-from textclf.train.out_of_fold import fold_of_rows, out_of_fold
-from textclf.train.transformer_folds import FOLD_DIR, transformer_fold_model
 
 
 def main() -> None:
-    params = load_params()
+    params = load_sections(FoldSections)
     quality, schema = params.quality, read_schema()
     classes, multi_label = schema["classes"], schema.get("multi_label", False)
     probabilities = pd.DataFrame(columns=classes, dtype="float64")

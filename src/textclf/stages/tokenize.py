@@ -14,13 +14,16 @@ the train stage ships both with the checkpoint.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 import pyarrow.parquet as pq
 
 from textclf.config.errors import ParamsError
 from textclf.config.files import atomic_path, write_json
-from textclf.config.params import load_params
-from textclf.data.tables import PREPARED_DIR, SPLITS, TOKENIZED_DIR, TRUNCATION_FILE, read_schema
+from textclf.config.model_params import ModelParams, TokenizeParams
+from textclf.config.paths import PREPARED_DIR, SPLITS, TOKENIZED_DIR, TRUNCATION_FILE
+from textclf.config.sections import load_sections
+from textclf.data.tables import read_schema
 from textclf.data.tokenization import process_count, tokenize_split, worker_pool
 from textclf.stages import run
 from textclf.train.model import load_tokenizer, model_max_length
@@ -28,8 +31,16 @@ from textclf.train.model import load_tokenizer, model_max_length
 TRUNCATION_KEYS = ("truncation", "chunk_overlap")  # what predict needs to cut texts alike
 
 
+@dataclass(frozen=True)
+class Sections:
+    """The params.yaml sections this stage reads (and so the only params code it runs)."""
+
+    model: ModelParams
+    tokenize: TokenizeParams
+
+
 def main() -> None:
-    params = load_params()
+    params = load_sections(Sections)
     tokenizer = load_tokenizer(params.model.name)
     limit = model_max_length(params.model.name, tokenizer)
     max_length = params.tokenize.max_length or limit

@@ -14,36 +14,35 @@ import dataclasses
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from transformers import AutoTokenizer, set_seed
 
 from textclf.config.errors import ParamsError
 from textclf.config.files import atomic_path, write_json
-from textclf.config.outputs import (
+from textclf.config.model_params import ModelParams, TokenizeParams
+from textclf.config.paths import (
+    CHECKPOINT_DIR,
+    PREPARED_DIR,
+    SCHEMA_FILE,
+    TOKENIZER_DIR,
     TRAIN_METRICS,
+    TRAINED_DIR,
     TRAINING_CURVES,
     VALIDATION_METRICS,
     VALIDATION_PREDICTIONS,
 )
-from textclf.config.params import Params, load_params
-from textclf.config.train_params import BEST_METRICS
-from textclf.data.tables import (
-    PREPARED_DIR,
-    SCHEMA_FILE,
-    TOKENIZER_DIR,
-    label_counts_of,
-    read_schema,
-    read_truncation,
-)
+from textclf.config.sections import load_sections
+from textclf.config.train_params import BEST_METRICS, TrainParams
+from textclf.data.tables import label_counts_of, read_schema, read_truncation
 from textclf.data.text import TEXT_SETTINGS
 from textclf.data.tokenized import load_dataset, tokenized_files
 from textclf.evaluate.plots import save_training_curves
 from textclf.stages import run
-from textclf.train.checkpoints import CHECKPOINT_DIR, discard, fingerprint, resumable_checkpoint
+from textclf.train.checkpoints import discard, fingerprint, resumable_checkpoint
 from textclf.train.class_weights import class_weights
-from textclf.train.model import TRAINED_DIR, load_model_for_training
-from textclf.train.pruning import pruning_callbacks
+from textclf.train.model import load_model_for_training
 from textclf.train.schedule import plan, scheduled_params
 from textclf.train.scoring import write_predictions
 from textclf.train.tracking import tracker_callbacks
@@ -55,10 +54,21 @@ from textclf.train.training import (
     training_arguments,
     weights_digest,
 )
+from textclf.tuning.pruning import pruning_callbacks
+
+
+@dataclass(frozen=True)
+class Sections:
+    """The params.yaml sections this stage reads (and so the only params code it runs):
+    tokenize, only to check that no value it trained with changed meanwhile."""
+
+    model: ModelParams
+    tokenize: TokenizeParams
+    train: TrainParams
 
 
 def main() -> None:
-    params = load_params()
+    params = load_sections(Sections)
     if params.train.processes > 1 and "LOCAL_RANK" not in os.environ:
         launch_workers(params.train.processes)
     else:
@@ -83,7 +93,7 @@ def launch_workers(processes: int) -> None:
         sys.exit(1)  # the worker has printed its error
 
 
-def train(params: Params) -> None:
+def train(params: Sections) -> None:
     train = params.train
     shards = [path for split in ("train", "validation") for path in tokenized_files(split)]
     schema = read_schema()
@@ -147,11 +157,11 @@ def train(params: Params) -> None:
         discard(CHECKPOINT_DIR)
 
 
-def check_params_unchanged(trained_with: Params) -> None:
+def check_params_unchanged(trained_with: Sections) -> None:
     """TrainingError if params.yaml's model, tokenize or train values are no longer those this
     run trained with (a second `dvc exp run` wrote its `-S` values meanwhile): the outputs
     would be recorded under params they were not made with."""
-    now = load_params()
+    now = load_sections(Sections)
     for section in ("model", "tokenize", "train"):
         before = dataclasses.asdict(getattr(trained_with, section))
         after = dataclasses.asdict(getattr(now, section))
@@ -175,7 +185,7 @@ def check_best_metric(metric: str, multi_label: bool) -> None:
         )
 
 
-def run_fingerprint(params: Params, shards: list[Path]) -> dict:
+def run_fingerprint(params: Sections, shards: list[Path]) -> dict:
     settings = {
         "model": params.model.name,
         "train": dataclasses.asdict(params.train),

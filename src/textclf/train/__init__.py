@@ -1,3 +1,3 @@
 """Training: loading models (hub id or local directory, safetensors only), the Trainer set-up,
-CPU dropout, sampling, class weights, resumable checkpoints and trackers. Imports `config`,
-`data` and `evaluate`."""
+CPU dropout, sampling, class weights, resumable checkpoints, trackers and inference. Imports
+`config`, `data` and `evaluate`."""

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from textclf.config.files import write_json
 
-CHECKPOINT_DIR = Path("models/checkpoints")
 FINGERPRINT_FILE = "fingerprint.json"
 CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
 

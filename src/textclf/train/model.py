@@ -21,14 +21,13 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from textclf.config.errors import ParamsError, UserError
+from textclf.config.paths import MODEL_DIR
 from textclf.config.sources import is_hub_id
 from textclf.data.truncation import average_by_document
 from textclf.train.compiled import compiled_model, padded_batch
 
 # the train stage's checkpoint, and the folder to ship: that checkpoint with its ONNX export and
 # model card (the package stage), which `predict` and `serve` read by default
-TRAINED_DIR = Path("models/trained")
-MODEL_DIR = Path("models/model")
 
 
 class CheckpointError(UserError):

@@ -11,8 +11,8 @@ import pandas as pd
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from textclf.config.files import atomic_path
+from textclf.config.paths import PREPARED_DIR
 from textclf.config.train_params import TrainParams
-from textclf.data.tables import PREPARED_DIR
 from textclf.data.tokenized import TokenRows, read_tokenized
 from textclf.evaluate.predictions import prediction_table
 from textclf.train.compiled import compile_wanted

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from textclf.config.paths import DVCLIVE_DIR, TRACKER_LOGS_DIR
+
 # Outputs of the train stage, as declared in dvc.yaml.
-DVCLIVE_DIR = Path("dvclive/train")
-TRACKER_LOGS_DIR = Path("logs/train")
 
 
 def tracker_callbacks(report_to: list[str], main_process: bool) -> list[TrainerCallback]:

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from textclf.data.duplicates import groups_of_equal, near_duplicates, normalise
-from textclf.evaluate.label_issues import LabelIssues
+from textclf.quality.duplicates import groups_of_equal, near_duplicates, normalise
+from textclf.quality.label_issues import LabelIssues
 
 Where = Callable[[str, int], str]  # (split, position in its raw file) -> "train.csv:12"
 

@@ -16,14 +16,14 @@ from optuna.trial import TrialState
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from textclf.config.errors import UserError
+from textclf.config.paths import SEARCH_LOG_DIR
 from textclf.config.search_params import SearchParams
-from textclf.evaluate.leaderboard import COMPLETE, Board, Entry, build_board, render_board
-from textclf.train.heartbeat import HeartbeatStorage, ask, beating, fail_silent_trials
-from textclf.train.pruning import median_pruner, trial_environment
-from textclf.train.search_space import distributions, overrides
-from textclf.train.trials import TrialError, TrialResult, read_trial, run_experiment
+from textclf.tuning.heartbeat import HeartbeatStorage, ask, beating, fail_silent_trials
+from textclf.tuning.leaderboard import COMPLETE, Board, Entry, build_board, render_board
+from textclf.tuning.pruning import median_pruner, trial_environment
+from textclf.tuning.search_space import distributions, overrides
+from textclf.tuning.trials import TrialError, TrialResult, read_trial, run_experiment
 
-LOG_DIR = Path("search/logs")
 COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 MAX_FAILURES_IN_A_ROW = 3
 OPEN_ATTEMPTS = 6
@@ -146,7 +146,7 @@ class Search:
             storage = storage_url(self.search, self.repo)
             environment = trial_environment(storage, self.search.study, trial, self.search.metric)
         start = time.monotonic()
-        log = self.repo / LOG_DIR / f"{name}.log"
+        log = self.repo / SEARCH_LOG_DIR / f"{name}.log"
         run_experiment(self.repo, name, arguments, log, environment, report=self.say)
         return read_trial(self.repo, name, time.monotonic() - start)
 

@@ -10,29 +10,38 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from transformers import AutoTokenizer, set_seed
 
 from textclf.config.files import atomic_path, read_json, write_json
-from textclf.config.params import Params
+from textclf.config.model_params import ModelParams
+from textclf.config.paths import FOLD_DIR, TOKENIZER_DIR
+from textclf.config.quality_params import QualityParams
+from textclf.config.train_params import TrainParams
 from textclf.data.labels import label_counts
-from textclf.data.tables import TOKENIZER_DIR
 from textclf.data.tokenized import TokenRows, load_dataset, read_tokenized, tokenized_files
+from textclf.quality.out_of_fold import FoldModel
 from textclf.train.checkpoints import FINGERPRINT_FILE, discard, fingerprint
 from textclf.train.class_weights import class_weights
 from textclf.train.model import document_probabilities, load_model_for_training, torch_logits
-from textclf.train.out_of_fold import FoldModel
 from textclf.train.schedule import plan, scheduled_params
 from textclf.train.training import make_trainer, training_arguments
 
-FOLD_DIR = Path("models/quality-folds")
+
+@dataclass(frozen=True)
+class FoldSections:
+    """The params.yaml sections a fold's fine-tune reads."""
+
+    model: ModelParams
+    train: TrainParams
+    quality: QualityParams
 
 
 def transformer_fold_model(
-    params: Params, classes: list[str], labels: list, multi_label: bool
+    params: FoldSections, classes: list[str], labels: list, multi_label: bool
 ) -> FoldModel:
     """Fit `params.model.name` on the given rows of the tokenized train split, score the
     held-out ones; each fold's result read back from FOLD_DIR when it is already there."""

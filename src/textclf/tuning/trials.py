@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from textclf.config.errors import UserError
-from textclf.config.outputs import TRAIN_METRICS, VALIDATION_PREDICTIONS
+from textclf.config.paths import TRAIN_METRICS, VALIDATION_PREDICTIONS
 from textclf.config.revisions import read_text
 from textclf.evaluate.comparison import read_predictions
 
