@@ -1,11 +1,10 @@
-import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from conftest import stage_error
 
-from textclf.config.files import FetchError, atomic_path, fetch
+from textclf.config.files import FetchError, fetch
 
 
 def test_fetch_copies_local_paths_and_file_urls(tmp_path):
@@ -75,16 +74,6 @@ def test_interrupted_download_leaves_nothing(tmp_path, http_server):
     assert [path.name for path in tmp_path.iterdir()] == ["train.csv"]
 
 
-def test_atomic_path_leaves_nothing_when_the_block_fails(tmp_path):
-    target = tmp_path / "out.csv"
-    target.write_text("previous")
-    with pytest.raises(RuntimeError), atomic_path(target) as temporary:
-        temporary.write_text("half")
-        raise RuntimeError("killed")
-    assert target.read_text() == "previous"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
-
-
 def test_download_stage_error_is_one_line(tmp_path):
     (tmp_path / "params.yaml").write_text(
         "data: {train_url: nowhere/train.csv, test_url: t.csv, classes: [a, b]}\n"
@@ -96,17 +85,6 @@ def test_download_stage_error_is_one_line(tmp_path):
         "was run: offline, put the files on this machine"
     )
     assert list(tmp_path.iterdir()) == [tmp_path / "params.yaml"]
-
-
-def test_atomic_outputs_get_the_usual_permissions(tmp_path):
-    with atomic_path(tmp_path / "out.txt") as temporary:
-        temporary.write_text("x")
-    with atomic_path(tmp_path / "folder", directory=True) as temporary:
-        (temporary / "inside.txt").write_text("x")
-    mask = os.umask(0)
-    os.umask(mask)
-    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o666 & ~mask
-    assert (tmp_path / "folder").stat().st_mode & 0o777 == 0o777 & ~mask
 
 
 def test_chunked_download_that_stops_early_is_an_error(tmp_path, http_server):

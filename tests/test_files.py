@@ -67,3 +67,14 @@ def test_files_of_a_folder_output_get_the_umasks_permissions(tmp_path):
         os.umask(mask)
     for name in ("model.safetensors", "config.json"):
         assert stat.S_IMODE(os.stat(tmp_path / "model" / name).st_mode) == 0o644, name
+
+
+def test_atomic_outputs_get_the_usual_permissions(tmp_path):
+    with atomic_path(tmp_path / "out.txt") as temporary:
+        temporary.write_text("x")
+    with atomic_path(tmp_path / "folder", directory=True) as temporary:
+        (temporary / "inside.txt").write_text("x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o666 & ~mask
+    assert (tmp_path / "folder").stat().st_mode & 0o777 == 0o777 & ~mask

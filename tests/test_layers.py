@@ -5,6 +5,7 @@ oversized module."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from stage_deps import SOURCE, imported_modules, module_file
@@ -73,3 +74,14 @@ def test_every_module_is_short_and_says_what_it_is_for():
         assert len(source.splitlines()) <= MAX_LINES, f"{path}: {len(source.splitlines())} lines"
         assert ast.get_docstring(ast.parse(source)), f"{path}: no docstring"
     assert not list(PACKAGE.rglob("utils.py")) and not list(PACKAGE.rglob("helpers.py"))
+
+
+def test_the_docs_layout_table_lists_every_module():
+    rows = {}
+    for line in (SOURCE.parent / "docs/pipeline.md").read_text().splitlines():
+        if match := re.match(r"\| (?:`(\w+)/`|top level) \| (.*) \|$", line):
+            rows[match.group(1) or "."] = set(re.findall(r"`(\w+\.py)`", match.group(2)))
+    assert set(rows) == {*LAYERS, "stages", "."}
+    for folder, listed in rows.items():
+        modules = {path.name for path in (PACKAGE / folder).glob("*.py")} - {"__init__.py"}
+        assert listed == modules, f"docs/pipeline.md, {folder}/: {listed ^ modules}"

@@ -193,7 +193,8 @@ BAD_PARAMS = {
         "error: params.yaml:9: expected ',' or ']'",
     ),
     "alias bomb": (
-        ("  classes: [World, Sports, Business, Sci/Tech]\n", BOMB.removeprefix("data:\n")),
+        # in the model section: the train stage reads only its own sections
+        ("train:\n", BOMB.replace("data:", "model:", 1) + "train:\n"),
         "error: params.yaml:",
     ),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from textclf.config.checks import check_compile, check_positive, check_precision
-from textclf.config.class_weights import check_class_weights
+from textclf.config.class_weights_params import check_class_weights
 from textclf.config.errors import ParamsError
 from textclf.config.typed_yaml import short
 

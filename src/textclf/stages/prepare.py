@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from textclf.config.class_weights import ClassWeightsChoice
+from textclf.config.class_weights_params import ClassWeightsChoice
 from textclf.config.data_params import DataParams, PrepareParams
 from textclf.config.files import atomic_path, redact, write_json
 from textclf.config.paths import DATA_REPORT, PREPARED_DIR, RAW_DIR, SCHEMA_FILE
