@@ -11,11 +11,13 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import psutil
 import torch
 
 from textclf.data.formats import read_table
 from textclf.data.labels import label_ids
+from textclf.data.splits import cap_mask, validation_mask
 from textclf.data.text import to_examples
 
 CLASSES = ["World", "Sports", "Business", "Sci/Tech"]
@@ -38,6 +40,18 @@ def read_ag_news(path: Path):
     table = read_table(path, str(path), "csv", header=False, columns=columns)
     ids = label_ids(table, "label", CLASSES, offset=1, header=False)
     return to_examples(table, ["title", "description"], ids, clean_backslashes=True)
+
+
+def split_validation(examples, validation_size: float, seed: int):
+    """The notebook's stratified train/validation split of an in-memory table (the rows
+    prepare's `validation_mask` picks), both parts in file order."""
+    held_out = validation_mask(examples["label"].to_numpy(), len(examples), validation_size, seed)
+    return examples[~held_out], examples[held_out]
+
+
+def cap_rows(examples, max_rows: int | None, seed: int):
+    """A seeded random subset of at most `max_rows` rows, in file order (prepare's cap)."""
+    return examples[cap_mask(np.ones(len(examples), dtype=bool), max_rows, seed)]
 
 
 def minilm_dir() -> str:

@@ -3,7 +3,7 @@
 For each size (120k, 1.2M and 12M train rows by default) it writes a header-less
 `label,title,description` CSV whose rows recombine a title and a description of the same class
 from the seed files (so texts vary), then runs prepare, tokenize, train (`train.max_steps`
-steps), evaluate and baseline one by one, as `dvc repro` would (`python -m textclf.stages.X` in
+steps), evaluate and baseline one by one, as `dvc repro` would (`python -m textclf.stages.NAME` in
 a scratch project), and measures each one's wall time, rows/s and peak resident memory of its
 whole process tree (tokenizer workers included). Before tokenize it measures the raw fast
 tokenizer's rows/s on the same texts with the same number of processes: the ceiling for

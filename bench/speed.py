@@ -25,12 +25,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from machine import matmul_peak_flops, minilm_dir, read_ag_news
+from machine import cap_rows, matmul_peak_flops, minilm_dir, read_ag_news, split_validation
 from speed_report import per_round_table, render, summarize, write_speed_section
 from speed_sides import bare_step_ceiling, non_embedding_params, train_and_predict
 from transformers import AutoTokenizer
 
-from textclf.data.tables import cap_rows, split_validation
 from textclf.train.model import (
     autocast_dtype,
     inference_device,

@@ -2,6 +2,7 @@ import gzip
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -11,8 +12,8 @@ from sklearn.model_selection import train_test_split
 
 from textclf.data.formats import detect_format, read_chunks, read_table, stored_name, with_columns
 from textclf.data.labels import label_ids
+from textclf.data.splits import cap_mask, validation_mask
 from textclf.data.table import DataError
-from textclf.data.tables import cap_rows, split_validation, write_parquet
 from textclf.data.text import to_examples
 
 AG_COLUMNS = ["label", "title", "description"]
@@ -44,7 +45,8 @@ def test_ag_news_defaults_give_the_notebooks_rows_and_split(tmp_path):
     )
     assert examples["text"].tolist() == expected["text"].tolist()
     assert examples["label"].tolist() == expected["label"].tolist()
-    train, validation = split_validation(examples, 0.1, seed=1122)
+    held_out = validation_mask(examples["label"].to_numpy(), len(examples), 0.1, seed=1122)
+    train, validation = examples[~held_out], examples[held_out]
     notebook_train, notebook_validation = train_test_split(
         expected, test_size=0.1, random_state=1122, stratify=expected["label"]
     )
@@ -115,30 +117,19 @@ def test_format_detection_and_stored_names():
 
 def test_split_is_stratified_seeded_and_keeps_file_order(tmp_path):
     examples = read_ag_news(write_news_csv(tmp_path / "t.csv", news_rows(200, 0)))
-    train, validation = split_validation(examples, validation_size=0.1, seed=1122)
-    again_train, _ = split_validation(examples, validation_size=0.1, seed=1122)
-    assert len(validation) == 20 and len(train) == 180
-    assert validation["label"].value_counts().tolist() == [5, 5, 5, 5]
-    assert train.index.is_monotonic_increasing and validation.index.is_monotonic_increasing
-    assert train.equals(again_train)
-    assert set(train.index).isdisjoint(validation.index)
+    labels = examples["label"].to_numpy()
+    held_out = validation_mask(labels, len(examples), validation_size=0.1, seed=1122)
+    assert held_out.tolist() == validation_mask(labels, len(examples), 0.1, seed=1122).tolist()
+    assert held_out.sum() == 20
+    assert examples[held_out]["label"].value_counts().tolist() == [5, 5, 5, 5]
 
 
-def test_cap_rows_takes_a_seeded_subset_only_when_needed():
-    frame = pd.DataFrame({"text": [str(i) for i in range(50)], "label": [i % 2 for i in range(50)]})
-    assert cap_rows(frame, None, seed=1) is frame
-    assert cap_rows(frame, 80, seed=1) is frame
-    capped = cap_rows(frame, 10, seed=1)
-    assert len(capped) == 10 and capped.equals(cap_rows(frame, 10, seed=1))
-    assert capped.index.is_monotonic_increasing
-
-
-def test_write_parquet_is_byte_deterministic(tmp_path):
-    frame = pd.DataFrame({"text": ["a", "b"], "label": [0, 1]})
-    write_parquet(frame, tmp_path / "one.parquet")
-    write_parquet(frame, tmp_path / "two.parquet")
-    assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "two.parquet").read_bytes()
-    assert pd.read_parquet(tmp_path / "one.parquet").equals(frame)
+def test_a_row_cap_keeps_a_seeded_subset_only_when_needed():
+    every = np.ones(50, dtype=bool)
+    assert cap_mask(every, None, seed=1) is every
+    assert cap_mask(every, 80, seed=1) is every
+    capped = cap_mask(every, 10, seed=1)
+    assert capped.sum() == 10 and capped.tolist() == cap_mask(every, 10, seed=1).tolist()
 
 
 def test_chunks_are_the_whole_file_and_errors_name_the_files_line(tmp_path):

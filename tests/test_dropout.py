@@ -130,7 +130,7 @@ def test_trainer_switches_the_model_and_its_checkpoint_loads_as_standard(tiny_be
         }
     )
     args = training_arguments(TrainParams(epochs=1, batch_size=8), str(tmp_path / "out"))
-    trainer = make_trainer(model, tokenizer, args, rows, rows)
+    trainer = make_trainer(model, tokenizer, args, rows, rows, cpu_dropout=True)
     layers = [m for m in model.modules() if isinstance(m, nn.Dropout)]
     assert layers and all(type(m) is CpuDropout for m in layers)
     assert model.config._attn_implementation == ATTENTION
@@ -145,11 +145,11 @@ def test_trainer_switches_the_model_and_its_checkpoint_loads_as_standard(tiny_be
     assert all(type(m) is nn.Dropout for m in reloaded.modules() if isinstance(m, nn.Dropout))
 
 
-def test_trainer_keeps_torchs_dropout_when_asked(tiny_bert, tmp_path):
+def test_trainer_keeps_torchs_dropout_by_default(tiny_bert, tmp_path):
     tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
     model = AutoModelForSequenceClassification.from_pretrained(tiny_bert, num_labels=2)
     rows = datasets.Dataset.from_dict({"input_ids": [[2, 5, 3]] * 4, "label": [0, 1] * 2})
     args = training_arguments(TrainParams(epochs=1, batch_size=2), str(tmp_path / "out"))
-    make_trainer(model, tokenizer, args, rows, rows, cpu_dropout=False)
+    make_trainer(model, tokenizer, args, rows, rows)
     assert not any(type(m) is CpuDropout for m in model.modules())
     assert model.config._attn_implementation == "sdpa"

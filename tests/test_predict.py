@@ -15,6 +15,7 @@ from fixtures import CLASSES
 from transformers import AutoTokenizer, pipeline
 
 from textclf.config.errors import UserError
+from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.predict import classify, main, read_input
 from textclf.train.model import load_model_for_training
 
@@ -236,10 +237,9 @@ def test_header_less_file_shaped_like_the_training_data(checkpoint, tmp_path):
 
 
 def test_a_header_without_the_text_columns_and_a_bad_later_line_are_named(checkpoint, tmp_path):
-    settings = {
-        "text_columns": ["title", "description"],
-        "columns": ["label", "title", "description"],
-    }
+    settings = CheckpointSettings(
+        text_columns=["title", "description"], columns=["label", "title", "description"]
+    )
     other = tmp_path / "other.csv"
     other.write_text("id,body\n1,Stocks rally\n")
     with pytest.raises(UserError) as failure:

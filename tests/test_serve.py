@@ -176,9 +176,10 @@ def test_typed_texts_get_the_training_clean_up_as_records_do(server, model_folde
     typed = classify(["Oil\\prices fall"], str(model_folder), runtime="torch")
     column = tmp_path / "in.jsonl"
     column.write_text(json.dumps({"text": "Oil\\prices fall"}) + "\n")
+    from textclf.data.checkpoint_settings import CheckpointSettings
     from textclf.predict import read_input
 
-    _, texts = read_input(str(column), {"clean_backslashes": True})
+    _, texts = read_input(str(column), CheckpointSettings(clean_backslashes=True))
     from_file = classify(texts, str(model_folder), runtime="torch")
     plain = classify(["Oil prices fall"], str(model_folder), runtime="torch")
     assert typed.equals(plain) and from_file.equals(plain)

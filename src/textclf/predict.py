@@ -26,6 +26,7 @@ from textclf.config.checks import PRECISIONS
 from textclf.config.errors import UserError
 from textclf.config.files import check_output_folder, write_output
 from textclf.config.paths import MODEL_DIR
+from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.data.formats import read_table
 from textclf.data.inputs import input_layout, input_texts
 from textclf.ship.runtime import RUNTIMES, checkpoint_settings
@@ -45,7 +46,7 @@ def classify(
     probabilities = classifier.probabilities(
         texts, batch_size, progress=len(texts) > batch_size, precision=precision
     )
-    separator = classifier.settings.get("label_separator", "|")
+    separator = classifier.settings.label_separator
     predicted = [separator.join(labels) for labels in classifier.decisions(probabilities)]
     return labelled(predicted, probabilities, classifier.classes)
 
@@ -59,9 +60,9 @@ def labelled(
     return result
 
 
-def read_input(path: str, settings: dict) -> tuple[pd.DataFrame, list[str]]:
+def read_input(path: str, settings: CheckpointSettings) -> tuple[pd.DataFrame, list[str]]:
     """The input file's rows and their texts, built from the columns the checkpoint was trained
-    on (`settings`: its config's `textclf` entry; see textclf.data.inputs)."""
+    on (`settings`: its CheckpointSettings; see textclf.data.inputs)."""
     layout = input_layout(path, settings)
     table = read_table(Path(path), path, layout.data_format, layout.header, layout.columns)
     return table.frame, input_texts(table, settings)

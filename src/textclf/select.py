@@ -49,8 +49,10 @@ def most_unsure(
     for table in input_chunks(source, layout):
         texts = input_texts(table, settings)
         probabilities = classifier.probabilities(texts, batch_size)
-        values = scores(probabilities, strategy, classifier.multi_label, classifier.threshold)
-        separator = settings.get("label_separator", "|")
+        values = scores(
+            probabilities, strategy, classifier.multi_label, classifier.settings.decision_threshold
+        )
+        separator = settings.label_separator
         guesses = classifier.decisions(probabilities)
         for row, (value, rank) in enumerate(zip(values, unsure(values, strategy), strict=True)):
             key = (float(rank), -(seen + row))

@@ -35,6 +35,7 @@ class TrainParams:
     max_steps: int | None = None
     min_steps: int | None = 300
     compile: str = "auto"
+    cpu_dropout: bool = False
 
     def check(self) -> None:
         if not 0 < self.threshold < 1:

@@ -1,7 +1,7 @@
 """Raw files -> (text, label) examples -> prepared splits, in bounded memory: prepare reads a
 file chunk by chunk (textclf.data.formats.read_chunks), checks and converts each chunk and appends
 it to a scratch Parquet file, keeping only the labels (a few bytes a row); the split and the
-caps are masks over those labels (textclf.splits), and the selected rows are copied to the
+caps are masks over those labels (textclf.data.splits), and the selected rows are copied to the
 split files batch by batch."""
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.data.formats import detect_format, read_chunks
 from textclf.data.table import DataError, Table
 from textclf.data.text import check_text_values, join_text
@@ -24,19 +25,15 @@ class InputLayout:
     columns: list[str] | None  # a header-less file's columns (the training data's)
 
 
-def text_columns_of(settings: dict) -> list[str]:
-    return settings.get("text_columns") or ["title", "description"]
-
-
-def input_layout(path: str, settings: dict) -> InputLayout:
+def input_layout(path: str, settings: CheckpointSettings) -> InputLayout:
     """How to read `path`: a CSV/TSV whose first row names the text columns (or `text`) has a
-    header; otherwise it has the training data's columns (`settings`: the checkpoint's
-    `textclf` config entry). JSON Lines and Parquet name their columns themselves."""
+    header; otherwise it has the training data's columns (the checkpoint's `settings`). JSON
+    Lines and Parquet name their columns themselves."""
     if Path(path).is_dir():
         raise InputError(f"{path} is a folder: give a data file")
     if not Path(path).is_file():
         raise InputError(f"{path}: file not found")
-    data_format, columns = detect_format(path), settings.get("columns")
+    data_format, columns = detect_format(path), settings.columns
     if data_format not in ("csv", "tsv") or not columns:
         return InputLayout(data_format, True, None)
     try:
@@ -44,7 +41,7 @@ def input_layout(path: str, settings: dict) -> InputLayout:
     except DataError:  # a first row that cannot be a header (repeated or empty values)
         return InputLayout(data_format, False, columns)
     named = list(first.frame.columns)
-    if set(text_columns_of(settings)) <= set(named) or "text" in named:
+    if set(settings.text_columns) <= set(named) or "text" in named:
         return InputLayout(data_format, True, None)
     if len(named) != len(columns):
         # not a row of the training data's shape: a header naming other columns, which
@@ -59,13 +56,13 @@ def input_chunks(path: str, layout: InputLayout, chunk_rows: int = 10_000) -> It
     )
 
 
-def input_texts(table: Table, settings: dict) -> list[str]:
+def input_texts(table: Table, settings: CheckpointSettings) -> list[str]:
     """Each row's model input: the training text columns joined (and cleaned) as in training,
     or a `text` column."""
-    text_columns = text_columns_of(settings)
+    text_columns = settings.text_columns
     if set(text_columns) <= set(table.frame.columns):
         check_text_values(table, text_columns)
-        texts = join_text(table.frame, text_columns, settings.get("clean_backslashes", True))
+        texts = join_text(table.frame, text_columns, settings.clean_backslashes)
     elif "text" in table.frame.columns:
         check_text_values(table, ["text"])
         texts = table.frame["text"].fillna("").astype(str)

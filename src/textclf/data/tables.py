@@ -11,19 +11,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from textclf.config.files import atomic_path, read_json
-from textclf.config.paths import SCHEMA_FILE, TRUNCATION_FILE
+from textclf.config.files import read_json
+from textclf.config.paths import TRUNCATION_FILE
 from textclf.data.formats import DataError
 from textclf.data.labels import label_counts
-from textclf.data.splits import cap_mask, validation_mask
-
-
-def read_schema(path: Path = SCHEMA_FILE) -> dict:
-    """What later stages need to know of the data (written by prepare): class names in id order
-    and how the text was built from the columns."""
-    if not path.is_file():
-        raise DataError(f"{path}: file not found (run `dvc repro`, or `dvc pull`)")
-    return read_json(path)
+from textclf.data.splits import cap_mask
 
 
 def read_truncation(path: Path = TRUNCATION_FILE) -> dict:
@@ -31,31 +23,6 @@ def read_truncation(path: Path = TRUNCATION_FILE) -> dict:
     if not path.is_file():
         raise DataError(f"{path}: file not found (run `dvc repro`, or `dvc pull`)")
     return read_json(path)
-
-
-def split_validation(
-    examples: pd.DataFrame, validation_size: float, seed: int, stratify: bool = True
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Train/validation split of an in-memory table, stratified by label unless `stratify` is
-    off (multi-label rows have label sets); both parts keep the row order (textclf.splits)."""
-    labels = examples["label"].to_numpy() if stratify else None
-    held_out = validation_mask(labels, len(examples), validation_size, seed)
-    return examples[~held_out], examples[held_out]
-
-
-def cap_rows(examples: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
-    """A seeded random subset of at most `max_rows` rows, in the original order."""
-    if max_rows is None or len(examples) <= max_rows:
-        return examples
-    return examples[cap_mask(np.ones(len(examples), dtype=bool), max_rows, seed)]
-
-
-def write_parquet(table: pd.DataFrame | pa.Table, path: str | Path) -> None:
-    """Write atomically; the same table always gives the same bytes."""
-    if isinstance(table, pd.DataFrame):
-        table = pa.Table.from_pandas(table, preserve_index=False)
-    with atomic_path(path) as temporary:
-        pq.write_table(table, temporary, compression="zstd")
 
 
 def parquet_batches(

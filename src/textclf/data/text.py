@@ -10,16 +10,6 @@ import pandas as pd
 from textclf.data.formats import DataError, Table
 from textclf.data.table import lone_surrogate
 
-# the schema keys a checkpoint keeps (config.json `textclf`), so `predict` builds its input
-# text from a file's columns as training did
-TEXT_SETTINGS = (
-    "text_columns",
-    "clean_backslashes",
-    "label_column",
-    "columns",
-    "label_separator",
-)
-
 
 def join_text(
     frame: pd.DataFrame, text_columns: Sequence[str], clean_backslashes: bool = True
@@ -33,11 +23,11 @@ def join_text(
     return text.str.replace("\\", " ", regex=False) if clean_backslashes else text
 
 
-def model_inputs(texts: Sequence[str], settings: dict) -> list[str]:
+def model_inputs(texts: Sequence[str], clean_backslashes: bool) -> list[str]:
     """Texts as the model was trained on them, whichever way they came (typed, a `text` column,
     a service request): the training clean-up (`data.clean_backslashes`, recorded in the
-    checkpoint's `settings`) applied. Joined columns already had it; it is idempotent."""
-    if not settings.get("clean_backslashes", True):
+    checkpoint's settings) applied. Joined columns already had it; it is idempotent."""
+    if not clean_backslashes:
         return list(texts)
     return [text.replace("\\", " ") for text in texts]
 

@@ -63,8 +63,9 @@ def save_training_curves(log_history: list[dict], path: str | Path) -> None:
 
 
 def save_reliability_diagram(table: pd.DataFrame, path: str | Path) -> None:
-    """Accuracy against confidence per bin (see `textclf.calibration.reliability_table`): bars
-    below the diagonal are over-confident, above it under-confident."""
+    """Accuracy against confidence per bin (see
+    `textclf.evaluate.calibration.reliability_table`): bars below the diagonal are
+    over-confident, above it under-confident."""
     figure, axes = plt.subplots(figsize=(5, 5))
     axes.plot([0, 1], [0, 1], "--", color="grey", label="perfectly calibrated")
     axes.plot(table["confidence"], table["accuracy"], "o-", label="model")

@@ -81,6 +81,7 @@ def transformer_fold_model(
                 class_weights=weights if train.class_weights != "none" else None,
                 threshold=train.threshold,
                 early_stopping_patience=train.early_stopping_patience,
+                cpu_dropout=train.cpu_dropout,
             )
             trainer.train()
         rows = np.flatnonzero(np.isin(documents, held_out))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.data.text import join_text
 
 MAX_NESTING = 32  # a body nested deeper is not a classification request (and costs a stack)
@@ -61,7 +62,7 @@ def check_text(value: object, where: str) -> str:
     return value
 
 
-def parse_request(body: bytes, settings: dict, max_batch: int) -> Request:
+def parse_request(body: bytes, settings: CheckpointSettings, max_batch: int) -> Request:
     """The texts to classify and how to answer; BadRequest with the status and one line."""
     data = parse_json(body)
     if not isinstance(data, dict):
@@ -94,9 +95,9 @@ def text_list(value: object, key: str) -> list[str]:
     return [check_text(item, f"{key}[{i}]") for i, item in enumerate(value)]
 
 
-def record_texts(data: dict, settings: dict) -> list[str]:
+def record_texts(data: dict, settings: CheckpointSettings) -> list[str]:
     """Records joined into texts as the training text was (the checkpoint's text columns)."""
-    records, columns = data["records"], settings.get("text_columns") or ["title", "description"]
+    records, columns = data["records"], settings.text_columns
     if not isinstance(records, list):
         raise BadRequest(422, f"records: must be a list of objects, got {type(records).__name__}")
     for i, record in enumerate(records):
@@ -112,7 +113,7 @@ def record_texts(data: dict, settings: dict) -> list[str]:
     if not records:
         return []
     frame = pd.DataFrame([{column: record[column] for column in columns} for record in records])
-    return join_text(frame, columns, settings.get("clean_backslashes", True)).tolist()
+    return join_text(frame, columns, settings.clean_backslashes).tolist()
 
 
 def parse_parameters(parameters: object) -> int | None:

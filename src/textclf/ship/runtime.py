@@ -17,12 +17,11 @@ import numpy as np
 from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
 
 from textclf.config.files import read_json
+from textclf.data.checkpoint_settings import CheckpointSettings, checkpoint_settings_of
 from textclf.data.cutting import encode_cut
 from textclf.data.text import model_inputs
 from textclf.train.model import (
     CheckpointError,
-    checkpoint_config_settings,
-    decision_threshold,
     document_probabilities,
     is_multi_label,
     load_classifier,
@@ -34,11 +33,9 @@ RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
 ONNX_FILES = {"onnx": Path("onnx/model.onnx"), "onnx-int8": Path("onnx/model_quantized.onnx")}
 
 
-def checkpoint_settings(model_dir: str | Path) -> dict:
-    """How the checkpoint's training text was built (`textclf` in its config.json): text
-    columns, a header-less file's columns, backslash clean-up."""
-    config = require_checkpoint(model_dir) / "config.json"
-    return read_json(config).get("textclf") or {}
+def checkpoint_settings(model_dir: str | Path) -> CheckpointSettings:
+    """How the checkpoint's training text was built and cut (`textclf` in its config.json)."""
+    return checkpoint_settings_of(read_json(require_checkpoint(model_dir) / "config.json"))
 
 
 def onnx_runtime_installed() -> bool:
@@ -58,7 +55,7 @@ def onnx_session(path: str | Path) -> object:
 
 
 def onnx_logits(session: object) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
-    """An ONNX Runtime session as a batch function (see `textclf.model.batched_logits`)."""
+    """An ONNX Runtime session as a batch function (see `textclf.train.model.batched_logits`)."""
     names = {entry.name for entry in session.get_inputs()}
 
     def logits(batch: dict[str, np.ndarray]) -> np.ndarray:
@@ -76,9 +73,8 @@ class Classifier:
     classes: list[str]
     tokenizer: PreTrainedTokenizerBase
     model: object  # a PreTrainedModel or an ONNX Runtime session
-    settings: dict  # the checkpoint's `textclf` config entry (see checkpoint_settings)
+    settings: CheckpointSettings
     multi_label: bool = False
-    threshold: float = 0.5  # multi-label: a label is predicted at this probability or above
 
     def probabilities(
         self,
@@ -90,9 +86,9 @@ class Classifier:
         """One row per text: class probabilities (multi-label: one sigmoid per label)."""
         encoded = encode_cut(
             self.tokenizer,
-            model_inputs(texts, self.settings),
-            self.settings.get("truncation", "head"),
-            self.settings.get("chunk_overlap", 0.25),
+            model_inputs(texts, self.settings.clean_backslashes),
+            self.settings.truncation,
+            self.settings.chunk_overlap,
         )
         logits = (
             torch_logits(self.model, precision)
@@ -115,7 +111,7 @@ class Classifier:
         model every label at or above the threshold (possibly none)."""
         if not self.multi_label:
             return [[self.classes[i]] for i in probabilities.argmax(axis=1)]
-        chosen = probabilities >= self.threshold
+        chosen = probabilities >= self.settings.decision_threshold
         return [[c for c, on in zip(self.classes, row, strict=True) if on] for row in chosen]
 
 
@@ -144,7 +140,6 @@ def load(model_dir: str | Path, runtime: str = "auto") -> Classifier:
         classes,
         tokenizer,
         model,
-        checkpoint_config_settings(config),
+        checkpoint_settings_of(config),
         is_multi_label(config),
-        decision_threshold(config),
     )

@@ -13,7 +13,8 @@ from textclf.config.paths import BASELINE_DIR, PREPARED_DIR
 from textclf.config.report_params import BaselineParams, EvaluateParams
 from textclf.config.sections import load_sections
 from textclf.config.train_params import TrainParams
-from textclf.data.tables import read_prepared, read_schema
+from textclf.data.schema import read_schema
+from textclf.data.tables import read_prepared
 from textclf.evaluate.metrics import write_test_results
 from textclf.stages import run
 from textclf.train.baseline_model import build_model, fit_and_predict
@@ -32,7 +33,7 @@ class Sections:
 def main() -> None:
     params = load_sections(Sections)
     schema = read_schema()
-    classes, multi_label = schema["classes"], schema.get("multi_label", False)
+    classes, multi_label = schema.classes, schema.multi_label
     train, available = read_prepared(
         PREPARED_DIR / "train.parquet", params.baseline.max_train_rows, params.prepare.seed
     )
@@ -56,7 +57,7 @@ def main() -> None:
         params.evaluate.mistakes_per_class,
         multi_label=multi_label,
         threshold=params.train.threshold,
-        separator=schema.get("label_separator", "|"),
+        separator=schema.label_separator,
         notes={"train_rows": len(train), "train_rows_available": available},
     )
 

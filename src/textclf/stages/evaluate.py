@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from textclf.config.paths import TRAINED_DIR, TRANSFORMER_DIR
 from textclf.config.report_params import EvaluateParams
 from textclf.config.sections import load_sections
-from textclf.data.tables import read_schema
+from textclf.data.checkpoint_settings import checkpoint_settings_of
+from textclf.data.schema import read_schema
 from textclf.evaluate.metrics import write_test_results
 from textclf.stages import run
 from textclf.train.compiled import compile_wanted
-from textclf.train.model import decision_threshold, load_classifier
+from textclf.train.model import load_classifier
 from textclf.train.scoring import score_split
 
 
@@ -39,11 +40,11 @@ def main() -> None:
         test["text"],
         test["label"].tolist(),
         probabilities,
-        schema["classes"],
+        schema.classes,
         evaluate.mistakes_per_class,
-        multi_label=schema.get("multi_label", False),
-        threshold=decision_threshold(model.config),
-        separator=schema.get("label_separator", "|"),
+        multi_label=schema.multi_label,
+        threshold=checkpoint_settings_of(model.config).decision_threshold,
+        separator=schema.label_separator,
     )
 
 

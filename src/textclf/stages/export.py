@@ -11,6 +11,7 @@ from textclf.config.files import atomic_path, write_json
 from textclf.config.paths import EXPORT_METRICS, ONNX_DIR, TRAINED_DIR
 from textclf.config.report_params import ExportParams
 from textclf.config.sections import load_sections
+from textclf.data.checkpoint_settings import checkpoint_settings_of
 from textclf.data.tokenization import BATCH_ROWS
 from textclf.data.tokenized import read_tokenized
 from textclf.ship.onnx_export import (
@@ -22,7 +23,7 @@ from textclf.ship.onnx_export import (
     quantize_int8,
 )
 from textclf.stages import run
-from textclf.train.model import decision_threshold, is_multi_label, load_classifier
+from textclf.train.model import is_multi_label, load_classifier
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,11 @@ def main() -> None:
     # validation rows are sorted by length in batches: one batch spans short to long texts
     validation = read_tokenized("validation", ["input_ids"], max_rows=BATCH_ROWS)
     rows = check_rows(validation.column("input_ids").to_pylist(), export.check_rows)
-    threshold = decision_threshold(model.config) if is_multi_label(model.config) else None
+    threshold = (
+        checkpoint_settings_of(model.config).decision_threshold
+        if is_multi_label(model.config)
+        else None
+    )
     with atomic_path(ONNX_DIR, directory=True) as output:
         print(f"Exporting {TRAINED_DIR} to ONNX (opset {export.opset})", flush=True)
         export_onnx(model, output / "model.onnx", export.opset)

@@ -18,7 +18,7 @@ from textclf.config.paths import (
     TRANSFORMER_DIR,
 )
 from textclf.config.sections import load_sections
-from textclf.data.tables import read_schema
+from textclf.data.schema import read_schema
 from textclf.ship.card import CardSections, model_card
 from textclf.stages import run
 
@@ -28,7 +28,7 @@ def main() -> None:
     print(f"Packaging {TRAINED_DIR} and {ONNX_DIR} into {MODEL_DIR}", flush=True)
     card = model_card(
         params,
-        read_schema()["classes"],
+        read_schema().classes,
         test=read_json(TRANSFORMER_DIR / "test.json"),
         data=read_json(DATA_REPORT),
         comparison=read_json(COMPARISON),

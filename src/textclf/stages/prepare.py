@@ -5,10 +5,10 @@ file) and schema.json (class names, text columns).
 The text is the `data.text_columns` joined with one space; labels are mapped to class ids
 (textclf.data.labels). The validation split is `data.validation_url` if given, else a stratified
 share of the train file: the rows scikit-learn's `train_test_split` picks, as in the notebook
-(textclf.splits). Rows with empty text are dropped and counted; duplicates are kept, as in the
+(textclf.data.splits). Rows with empty text are dropped and counted; duplicates are kept, as in the
 notebook. metrics/data.json reports rows per split and class, and what was dropped.
 
-Files are streamed in chunks (textclf.examples): memory stays flat whatever their size.
+Files are streamed in chunks (textclf.data.examples): memory stays flat whatever their size.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from textclf.config.sections import load_sections
 from textclf.data.examples import Examples, write_examples, write_splits
 from textclf.data.formats import read_chunks, stored_name, with_columns
 from textclf.data.labels import find_classes
+from textclf.data.schema import Schema, write_schema
 from textclf.data.table import Table
 from textclf.stages import run
 from textclf.train.class_weights import class_weights
@@ -66,24 +67,12 @@ def main() -> None:
                 if split == "train":
                     known = set(np.flatnonzero(examples["train"].counts()).tolist())
             report, train_counts = write_splits(examples, params.prepare, classes, output)
-        write_json(output / SCHEMA_FILE.name, schema_of(data, classes))
+        write_schema(output / SCHEMA_FILE.name, Schema.of(data, classes))
     weights = class_weights(
         params.train.class_weights, train_counts, report["rows"]["train"], data.multi_label
     )
     report["class_weights"] = dict(zip(classes, weights.tolist(), strict=True))  # as train applies
     write_json(DATA_REPORT, report)
-
-
-def schema_of(data: DataParams, classes: list[str]) -> dict:
-    return {
-        "classes": classes,
-        "text_columns": data.text_columns,
-        "clean_backslashes": data.clean_backslashes,
-        "label_column": data.label_column,
-        "columns": None if data.header else data.columns,
-        "multi_label": data.multi_label,
-        "label_separator": data.label_separator,
-    }
 
 
 def read_split(split: str, source: str, data: DataParams) -> Iterator[Table]:

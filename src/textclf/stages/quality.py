@@ -25,7 +25,7 @@ from textclf.config.report_params import BaselineParams
 from textclf.config.sections import load_sections
 from textclf.config.train_params import TrainParams
 from textclf.data.formats import DataError, detect_format
-from textclf.data.tables import read_schema
+from textclf.data.schema import read_schema
 from textclf.evaluate.plots import save_confusion_matrix
 from textclf.quality.label_issues import find_issues
 from textclf.quality.out_of_fold import baseline_fold_model, fold_of_rows, out_of_fold
@@ -52,8 +52,8 @@ class Sections:
 def main() -> None:
     params = load_sections(Sections)
     quality, schema = params.quality, read_schema()
-    classes, multi_label = schema["classes"], schema.get("multi_label", False)
-    separator = schema.get("label_separator", "|")
+    classes, multi_label = schema.classes, schema.multi_label
+    separator = schema.label_separator
     splits = {split: pd.read_parquet(PREPARED_DIR / f"{split}.parquet") for split in SPLITS}
     train, labels = splits["train"], splits["train"]["label"].tolist()
     if quality.model == "transformer":

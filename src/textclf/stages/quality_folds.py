@@ -12,7 +12,7 @@ import pandas as pd
 from textclf.config.files import atomic_path
 from textclf.config.paths import FOLD_DIR, OUT_OF_FOLD, PREPARED_DIR
 from textclf.config.sections import load_sections
-from textclf.data.tables import read_schema
+from textclf.data.schema import read_schema
 from textclf.quality.out_of_fold import fold_of_rows, out_of_fold
 from textclf.quality.transformer_folds import FoldSections, transformer_fold_model
 from textclf.stages import run
@@ -22,7 +22,7 @@ from textclf.train.checkpoints import discard
 def main() -> None:
     params = load_sections(FoldSections)
     quality, schema = params.quality, read_schema()
-    classes, multi_label = schema["classes"], schema.get("multi_label", False)
+    classes, multi_label = schema.classes, schema.multi_label
     probabilities = pd.DataFrame(columns=classes, dtype="float64")
     if quality.model == "transformer":
         labels = pd.read_parquet(PREPARED_DIR / "train.parquet", columns=["label"])["label"]

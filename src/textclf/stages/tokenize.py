@@ -23,7 +23,7 @@ from textclf.config.files import atomic_path, write_json
 from textclf.config.model_params import ModelParams, TokenizeParams
 from textclf.config.paths import PREPARED_DIR, SPLITS, TOKENIZED_DIR, TRUNCATION_FILE
 from textclf.config.sections import load_sections
-from textclf.data.tables import read_schema
+from textclf.data.schema import read_schema
 from textclf.data.tokenization import process_count, tokenize_split, worker_pool
 from textclf.stages import run
 from textclf.train.model import load_tokenizer, model_max_length
@@ -63,7 +63,7 @@ def main() -> None:
     processes = process_count(params.tokenize.num_proc, rows)
     worker_settings = {
         **{key: settings[key] for key in TRUNCATION_KEYS},
-        "n_classes": len(schema["classes"]) if schema.get("multi_label") else 0,
+        "n_classes": len(schema.classes) if schema.multi_label else 0,
     }
     with atomic_path(TOKENIZED_DIR, directory=True) as output:
         tokenizer.save_pretrained(output / "tokenizer")

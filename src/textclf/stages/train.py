@@ -35,8 +35,9 @@ from textclf.config.paths import (
 )
 from textclf.config.sections import load_sections
 from textclf.config.train_params import BEST_METRICS, TrainParams
-from textclf.data.tables import label_counts_of, read_schema, read_truncation
-from textclf.data.text import TEXT_SETTINGS
+from textclf.data.checkpoint_settings import CheckpointSettings
+from textclf.data.schema import read_schema
+from textclf.data.tables import label_counts_of, read_truncation
 from textclf.data.tokenized import load_dataset, tokenized_files
 from textclf.evaluate.plots import save_training_curves
 from textclf.stages import run
@@ -97,7 +98,7 @@ def train(params: Sections) -> None:
     train = params.train
     shards = [path for split in ("train", "validation") for path in tokenized_files(split)]
     schema = read_schema()
-    classes, multi_label = schema["classes"], schema.get("multi_label", False)
+    classes, multi_label = schema.classes, schema.multi_label
     check_best_metric(train.best_metric, multi_label)  # before anything is written
     resume_from = resumable_checkpoint(
         CHECKPOINT_DIR, run_fingerprint(params, shards), prepare=is_main_process()
@@ -114,11 +115,11 @@ def train(params: Sections) -> None:
     model = load_model_for_training(params.model.name, classes, multi_label)
     # what `predict` and `serve` need to treat new text as training did: how the text is built
     # from a file's columns, how long texts are cut, and the multi-label decision threshold
-    model.config.textclf = {
-        **{key: schema[key] for key in TEXT_SETTINGS},
+    model.config.textclf = CheckpointSettings(
+        **schema.text_settings(),
         **read_truncation(),
-        **({"threshold": train.threshold} if multi_label else {}),
-    }
+        threshold=train.threshold if multi_label else None,
+    ).to_config()
     trainer = make_trainer(
         model,
         tokenizer,
@@ -130,6 +131,7 @@ def train(params: Sections) -> None:
         class_weights=weights if train.class_weights != "none" else None,
         threshold=train.threshold,
         early_stopping_patience=train.early_stopping_patience,
+        cpu_dropout=train.cpu_dropout,
     )
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     world = trainer.args.world_size

@@ -7,10 +7,15 @@ gives the masks of three elements (16 bits each), a sixth of the draws. The mask
 distribution up to the resolution of the keep probability, a multiple of 1/65,536 (p = 0.1
 keeps 0.900009 of the elements instead of 0.9); the kept values are scaled by 1/(1 - p) as
 torch does. Other devices keep torch's fused dropout.
+
+Opt-in (`train.cpu_dropout`): the attention half reaches into transformers' attention registry
+and its choice of attention per model. Where a transformers release changes that, the attention
+keeps its own dropout, with one log line, and the dropout layers still switch.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import torch
@@ -101,8 +106,7 @@ def attend(
     return (weights @ value).transpose(1, 2).contiguous(), None
 
 
-AttentionInterface.register(ATTENTION, attention)
-AttentionMaskInterface.register(ATTENTION, sdpa_mask)
+logger = logging.getLogger(__name__)
 
 
 def use_cpu_dropout(model: PreTrainedModel) -> None:
@@ -114,5 +118,11 @@ def use_cpu_dropout(model: PreTrainedModel) -> None:
             if type(child) is nn.Dropout:
                 setattr(parent, name, CpuDropout(child.p, child.inplace))
     # an architecture that computes attention itself keeps its own attention dropout
-    if model.config._attn_implementation == "sdpa" and model._can_set_attn_implementation():
+    if getattr(model.config, "_attn_implementation", None) != "sdpa":
+        return
+    try:
+        AttentionInterface.register(ATTENTION, attention)
+        AttentionMaskInterface.register(ATTENTION, sdpa_mask)
         model.set_attn_implementation(ATTENTION)
+    except (AttributeError, TypeError, ValueError, NotImplementedError) as error:
+        logger.warning("train.cpu_dropout: attention keeps torch's dropout (%s)", error)

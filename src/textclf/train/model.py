@@ -153,17 +153,6 @@ def is_multi_label(config: object) -> bool:
     return getattr(config, "problem_type", None) == "multi_label_classification"
 
 
-def checkpoint_config_settings(config: object) -> dict:
-    """The `textclf` entry the train stage adds to a checkpoint's config (text columns,
-    truncation, multi-label threshold); empty for other checkpoints."""
-    return getattr(config, "textclf", None) or {}
-
-
-def decision_threshold(config: object) -> float:
-    """The probability at or above which a multi-label checkpoint predicts a label."""
-    return checkpoint_config_settings(config).get("threshold", 0.5)
-
-
 def to_probabilities(logits: np.ndarray, multi_label: bool = False) -> np.ndarray:
     """Softmax over the classes, or a sigmoid per label for a multi-label model."""
     return expit(logits) if multi_label else softmax(logits, axis=1)

@@ -13,6 +13,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from textclf.config.files import atomic_path
 from textclf.config.paths import PREPARED_DIR
 from textclf.config.train_params import TrainParams
+from textclf.data.schema import Schema
 from textclf.data.tokenized import TokenRows, read_tokenized
 from textclf.evaluate.predictions import prediction_table
 from textclf.train.compiled import compile_wanted
@@ -50,7 +51,7 @@ def write_predictions(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     split: str,
-    schema: dict,
+    schema: Schema,
     train: TrainParams,
 ) -> None:
     """The model's predictions on `split` as `path` (predictions.csv's columns), atomically."""
@@ -62,10 +63,10 @@ def write_predictions(
         prepared["text"],
         prepared["label"].tolist(),
         probabilities,
-        schema["classes"],
-        schema.get("multi_label", False),
+        schema.classes,
+        schema.multi_label,
         train.threshold,
-        schema.get("label_separator", "|"),
+        schema.label_separator,
     )
     with atomic_path(path) as temporary:
         table.to_csv(temporary, index=False)

@@ -120,13 +120,13 @@ def make_trainer(
     class_weights: np.ndarray | None = None,
     threshold: float = 0.5,
     early_stopping_patience: int | None = None,
-    cpu_dropout: bool = True,
+    cpu_dropout: bool = False,
 ) -> Trainer:
     """A Trainer for `args`; `sampling="bucketed"` draws batches from a `BucketedSampler`
     (the other samplings are set in `args.train_sampling_strategy`). `class_weights` weigh the
     loss per class; a multi-label model (`problem_type`) is scored at `threshold`.
-    Training on CPU, `cpu_dropout` draws dropout masks with `textclf.train.dropout`
-    (False: torch's)."""
+    Training on CPU, `cpu_dropout` (`train.cpu_dropout`) draws dropout masks with
+    `textclf.train.dropout` instead of torch's."""
     multi_label = is_multi_label(model.config)
     # the CPU dropout registers an attention function of its own, which compiling would trace
     if cpu_dropout and args.device.type == "cpu" and not args.torch_compile:

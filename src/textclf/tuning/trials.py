@@ -110,10 +110,3 @@ def read_trial(repo: Path, name: str, seconds: float) -> TrialResult:
     metrics = json.loads(read_text(TRAIN_METRICS, name, repo))
     text = read_text(VALIDATION_PREDICTIONS, name, repo)
     return TrialResult(name, metrics, read_predictions(io.StringIO(text), name), seconds)
-
-
-def experiment_exists(repo: Path, name: str) -> bool:
-    listed = subprocess.run(
-        [*dvc_command(), "exp", "list", "--name-only"], cwd=repo, capture_output=True, text=True
-    )
-    return name in listed.stdout.split()
