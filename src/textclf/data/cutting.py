@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from transformers import PreTrainedTokenizerBase
 
+from textclf.config.model_params import TokenizeParams
 from textclf.data.truncation import HEAD_SHARE, encode_texts, special_affixes
 
 CHARS_PER_TOKEN = 16  # a word piece rarely spans more than a few characters: 16 is generous
@@ -43,8 +44,8 @@ def tail_piece(text: str, chars: int) -> str:
 def encode_cut(
     tokenizer: PreTrainedTokenizerBase,
     texts: Sequence[str],
-    truncation: str = "head",
-    chunk_overlap: float = 0.25,
+    truncation: str = TokenizeParams.truncation,
+    chunk_overlap: float = TokenizeParams.chunk_overlap,
     ids_only: bool = False,
 ) -> dict[str, list]:
     """`encode_texts` of `texts`, with long texts cut first (the same inputs, less work)."""

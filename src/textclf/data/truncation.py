@@ -13,6 +13,7 @@ import numpy as np
 from transformers import PreTrainedTokenizerBase
 
 from textclf.config.errors import UserError
+from textclf.config.model_params import TokenizeParams
 
 HEAD_SHARE = 0.25  # of the token budget in head_tail: Sun et al.'s 128 head + 382 tail of 510
 
@@ -20,8 +21,8 @@ HEAD_SHARE = 0.25  # of the token budget in head_tail: Sun et al.'s 128 head + 3
 def encode_texts(
     tokenizer: PreTrainedTokenizerBase,
     texts: Sequence[str],
-    truncation: str = "head",
-    chunk_overlap: float = 0.25,
+    truncation: str = TokenizeParams.truncation,
+    chunk_overlap: float = TokenizeParams.chunk_overlap,
     ids_only: bool = False,
 ) -> dict[str, list]:
     """The model inputs of `texts`, at most `tokenizer.model_max_length` tokens each, and

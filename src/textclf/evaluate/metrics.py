@@ -15,6 +15,7 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+from textclf.config.data_params import DataParams
 from textclf.config.files import atomic_path, write_json, write_text
 from textclf.evaluate.calibration import calibration_metrics, reliability_table
 from textclf.evaluate.headline import HEADLINE_FILE, headline
@@ -34,7 +35,7 @@ def write_test_results(
     mistakes_per_class: int = 5,
     multi_label: bool = False,
     threshold: float = 0.5,
-    separator: str = "|",
+    separator: str = DataParams.label_separator,
     notes: dict | None = None,
 ) -> dict:
     """Everything `dvc metrics`/`dvc plots` and people read about one model on the test split:

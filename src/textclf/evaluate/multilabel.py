@@ -21,6 +21,7 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+from textclf.config.data_params import DataParams
 from textclf.config.files import atomic_path, write_json, write_text
 from textclf.data.labels import label_matrix
 from textclf.evaluate.calibration import calibration_metrics, reliability_table
@@ -49,7 +50,7 @@ def write_multilabel_results(
     probabilities: np.ndarray,
     classes: Sequence[str],
     threshold: float = 0.5,
-    separator: str = "|",
+    separator: str = DataParams.label_separator,
     mistakes: int = 20,
     notes: dict | None = None,
 ) -> dict:

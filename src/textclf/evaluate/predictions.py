@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from textclf.config.data_params import DataParams
 from textclf.data.labels import label_matrix
 
 
@@ -23,7 +24,7 @@ def prediction_table(
     classes: Sequence[str],
     multi_label: bool = False,
     threshold: float = 0.5,
-    separator: str = "|",
+    separator: str = DataParams.label_separator,
 ) -> pd.DataFrame:
     """`text`, `label`, `predicted` (names) and `p_<class>` columns, in row order."""
     if multi_label:
