@@ -196,6 +196,7 @@ def test_multi_label_issues_flag_a_missing_tag():
 def test_transformer_folds_fine_tune_per_fold_and_resume_after_a_kill(tmp_path, noisy, tiny_bert):
     params = fixture_params({"train": noisy["train"], "test": noisy["test"]}, tiny_bert)
     params["quality"] = {"model": "transformer", "folds": 2}
+    params["train"]["epochs"] = 8  # a fold learns the fixture topics from 240 noisy rows
     project = make_project(tmp_path / "repo", params)
     assert repro(project, "tokenize") == {"download", "prepare", "tokenize"}
     worker = subprocess.Popen(
