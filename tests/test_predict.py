@@ -252,3 +252,46 @@ def test_a_header_without_the_text_columns_and_a_bad_later_line_are_named(checkp
     with pytest.raises(UserError) as failure:
         read_input(str(broken), settings)
     assert str(failure.value).startswith(f"{broken}:4: "), failure.value
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet", ".tsv", ".jsonl.gz"])
+def test_output_onto_the_input_keeps_its_format_and_every_column(checkpoint, tmp_path, suffix):
+    source = tmp_path / f"news{suffix}"
+    rows = pd.DataFrame({"id": [7, 8], "text": ["Stocks rally", "Late goal sinks champions"]})
+    if suffix == ".parquet":
+        rows.to_parquet(source)
+    elif suffix == ".tsv":
+        rows.to_csv(source, sep="\t", index=False)
+    else:
+        rows.to_json(source, orient="records", lines=True, compression="infer")
+    # the input by its own name, then through a link whose name says CSV
+    link = tmp_path / "labelled.csv"
+    link.symlink_to(source)
+    for output in (source, link):
+        main(["--model", str(checkpoint), "--input", str(source), "--output", str(output)])
+        if suffix == ".parquet":
+            labelled = pd.read_parquet(source)
+        elif suffix == ".tsv":
+            labelled = pd.read_csv(source, sep="\t")
+        else:
+            labelled = pd.read_json(source, lines=True, compression="infer")
+        assert labelled["id"].tolist() == [7, 8]
+        assert labelled["text"].tolist() == rows["text"].tolist()
+        assert "predicted" in labelled and "p_World" in labelled
+        assert link.is_symlink()
+
+
+def test_csv_output_cells_never_run_as_formulas(checkpoint, tmp_path):
+    source = tmp_path / "in.jsonl"
+    texts = ['=HYPERLINK("http://x","click")', "+1 oil", "@SUM(A1)", "\tTab", "plain"]
+    pd.DataFrame({"text": texts}).to_json(source, orient="records", lines=True)
+    main(["--model", str(checkpoint), "--input", str(source), "--output", str(tmp_path / "o.csv")])
+    written = pd.read_csv(tmp_path / "o.csv", keep_default_na=False)
+    assert written["text"].tolist()[:4] == [f"'{text}" for text in texts[:4]]
+    assert written["text"].tolist()[4] == "plain"
+    assert (written[[c for c in written if c.startswith("p_")]].to_numpy() >= 0).all()
+    # JSON Lines is no spreadsheet format: the texts stay as they were
+    main(
+        ["--model", str(checkpoint), "--input", str(source), "--output", str(tmp_path / "o.jsonl")]
+    )
+    assert pd.read_json(tmp_path / "o.jsonl", lines=True)["text"].tolist() == texts

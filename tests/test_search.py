@@ -187,18 +187,27 @@ def test_a_bad_space_is_one_line_naming_the_params_line(tmp_path, space, message
     assert not (project / "search").exists()
 
 
-def test_a_storage_optuna_cannot_open_is_one_line(tmp_path):
+@pytest.mark.parametrize(
+    ("storage", "shown"),
+    [
+        ("nosuchdb://nowhere", "nosuchdb://nowhere"),
+        # a team's database: its password never reaches the terminal or a CI log
+        ("nosuchdb://ann:s3cr%40t-pw@db.example:5432/study", "nosuchdb://ann:***@db.example:5432"),
+    ],
+)
+def test_a_storage_optuna_cannot_open_is_one_line(tmp_path, storage, shown):
     project = tmp_path / "repo"
     project.mkdir()
     (project / "dvc.yaml").write_text("stages: {}\n")
     (project / "params.yaml").write_text(
         "data: {train_url: a.csv, test_url: b.csv, classes: [x, y]}\n"
-        "search: {storage: 'nosuchdb://nowhere'}\n"
+        f"search: {{storage: '{storage}'}}\n"
     )
     result = search(project, check=False)
     assert result.returncode == 1
     error = result.stderr.strip()
-    assert error.startswith("error: search.storage nosuchdb://nowhere: ") and "\n" not in error
+    assert error.startswith(f"error: search.storage {shown}") and "\n" not in error
+    assert "s3cr" not in error
 
 
 def test_a_search_of_up_to_ten_trials_is_a_seeded_random_search(tmp_path):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -172,3 +174,40 @@ def test_bad_select_arguments_are_one_line_and_write_nothing(
     lines = [line for line in message.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and expected in lines[0], message
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("way", ["the same name", "a symlink", "a hard link"])
+def test_select_refuses_an_output_that_is_its_input(trained_project, pool, tmp_path, way):
+    own = tmp_path / "pool.csv"
+    shutil.copy(pool, own)
+    before = own.read_bytes()
+    output = {"the same name": own, "a symlink": tmp_path / "link.csv"}.get(way, tmp_path / "h.csv")
+    if way == "a symlink":
+        output.symlink_to(own)
+    elif way == "a hard link":
+        os.link(own, output)
+    model = str(trained_project / "models/model")
+    with pytest.raises(SystemExit) as exit_info:
+        select.main(
+            ["--input", str(own), "--count", "3", "--model", model, "--output", str(output)]
+        )
+    assert str(exit_info.value.code).startswith(f"error: --output {output} is the --input file")
+    assert own.read_bytes() == before
+
+
+def test_select_output_cells_never_run_as_formulas(trained_project, tmp_path):
+    pool = tmp_path / "pool.csv"
+    pd.DataFrame(
+        {
+            "text": ['=HYPERLINK("http://x","click")', "+1 oil", "@SUM(A1)", "-2% stocks"] * 2,
+            "=cmd": ["a"] * 8,
+        }
+    ).to_csv(pool, index=False)
+    output = tmp_path / "to_label.csv"
+    model = str(trained_project / "models/model")
+    select_in_process(
+        "--input", str(pool), "--count", "8", "--model", model, "--output", str(output)
+    )
+    written = pd.read_csv(output)
+    assert all(text.startswith("'") for text in written["text"])
+    assert "'=cmd" in written.columns

@@ -242,13 +242,18 @@ def test_ordinary_csv_shapes_are_accepted(raw_project, monkeypatch, case):
 
 
 def test_temporaries_of_killed_stages_are_removed_by_the_next_run(raw_project, monkeypatch):
-    stale = raw_project / "data/.prepared.tmp-999999999-abc"  # no such process
+    stale = raw_project / "data/.prepared.tmp-999999999-abcd_123"  # no such process
     (stale / "part").mkdir(parents=True)
-    live = raw_project / f"data/.prepared.tmp-{os.getpid()}-def"  # a run still going
+    live = raw_project / f"data/.prepared.tmp-{os.getpid()}-defg4567"  # a run still going
     live.mkdir()
+    # a user's files that only look alike: never a stage's to delete
+    users = [raw_project / "data" / name for name in (".prepared.tmp-notes", ".prepared.tmp-1-x")]
+    for path in users:
+        path.write_text("mine")
     monkeypatch.chdir(raw_project)
     prepare.main()
     assert not stale.exists() and live.exists()
+    assert all(path.read_text() == "mine" for path in users)
     ignored = subprocess.run(
         ["git", "check-ignore", "-q", "--no-index", str(stale.relative_to(raw_project))],
         cwd=ROOT,

@@ -7,8 +7,10 @@
 
 File mode reads CSV, TSV, JSON Lines or Parquet shaped like the training data (the checkpoint
 records which columns made the text, and a header-less file's columns), or any such file with
-a `text` column, and writes it back as CSV with `predicted` and one `p_<class>` column per
-class. The output is written to a temporary file and renamed, so it may be the input itself.
+a `text` column, and writes it back with `predicted` and one `p_<class>` column per class, in
+the format the output's name says (CSV on stdout), cells a spreadsheet would run as formulas
+made inert in CSV and TSV. The output is written to a temporary file and renamed, so it may be
+the input itself: it then keeps the input's format.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ import pandas as pd
 from textclf.config.arguments import OneLineParser, positive_int
 from textclf.config.checks import PRECISIONS
 from textclf.config.errors import UserError
-from textclf.config.files import check_output_folder, write_output
 from textclf.config.paths import MODEL_DIR
+from textclf.config.spreadsheet import for_people
 from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.data.formats import read_table
 from textclf.data.inputs import input_layout, input_texts
+from textclf.data.outputs import check_output, write_table
 from textclf.ship.runtime import RUNTIMES, checkpoint_settings
 from textclf.ship.runtime import load as load_runtime
 
@@ -77,7 +80,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf predict") -> No
     parser.add_argument(
         "--input", help="file to classify: CSV, TSV, JSON Lines or Parquet (optionally .gz)"
     )
-    parser.add_argument("--output", help="where to write the labelled CSV (default: stdout)")
+    parser.add_argument(
+        "--output",
+        help="where to write the labelled rows, in the format its name says (.csv, .tsv, .jsonl, "
+        ".parquet; the input's own format if it is the input); default: CSV on stdout",
+    )
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument(
         "--precision", choices=PRECISIONS, default="auto", help="PyTorch: auto is bf16 where native"
@@ -113,18 +120,22 @@ def label_file(
     precision: str,
     runtime: str = "auto",
 ) -> None:
-    """`source` with `predicted` and `p_<class>` columns, as CSV to `output` (atomically) or
-    stdout."""
+    """`source` with `predicted` and `p_<class>` columns, to `output` (atomically, in its
+    format) or as CSV to stdout. A file labelled before gets its old columns of those names
+    replaced, and says so."""
     if output:
-        check_output_folder(output)
+        check_output(output, source, keeps_every_row=True)
     settings = checkpoint_settings(model)
     frame, texts = read_input(source, settings)
     predictions = classify(texts, model, batch_size, precision, runtime)
-    labelled = pd.concat([frame, predictions], axis=1)
+    replaced = [column for column in predictions.columns if column in frame.columns]
+    if replaced:
+        print(f"{source}: replacing its columns {', '.join(replaced)}", file=sys.stderr)
+    labelled = pd.concat([frame.drop(columns=replaced), predictions], axis=1)
     if not output:
-        labelled.to_csv(sys.stdout, index=False)
+        for_people(labelled).to_csv(sys.stdout, index=False)
         return
-    write_output(output, lambda temporary: labelled.to_csv(temporary, index=False))
+    write_table(labelled, output, source)
 
 
 if __name__ == "__main__":

@@ -25,9 +25,10 @@ import pandas as pd
 
 from textclf.config.arguments import OneLineParser, positive_int
 from textclf.config.errors import UserError
-from textclf.config.files import check_output_folder, write_output
 from textclf.config.paths import MODEL_DIR
+from textclf.config.spreadsheet import for_people
 from textclf.data.inputs import input_chunks, input_layout, input_texts
+from textclf.data.outputs import check_output, write_table
 from textclf.evaluate.uncertainty import STRATEGIES, scores, spread_out, unsure
 from textclf.ship.runtime import RUNTIMES, Classifier, checkpoint_settings
 from textclf.ship.runtime import load as load_runtime
@@ -127,7 +128,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf select") -> Non
     args = parser.parse_args(argv)
     try:
         if args.output:
-            check_output_folder(args.output)
+            check_output(args.output, args.input, keeps_every_row=False)
         checkpoint_settings(args.model)  # a missing model folder is one line, before reading
         chosen = select_rows(
             args.input,
@@ -140,9 +141,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf select") -> Non
             args.batch_size,
         )
         if not args.output:
-            chosen.to_csv(sys.stdout, index=False)
+            for_people(chosen).to_csv(sys.stdout, index=False)
             return
-        write_output(args.output, lambda temporary: chosen.to_csv(temporary, index=False))
+        write_table(chosen, args.output)
     except UserError as error:
         raise SystemExit(f"error: {error}") from None
     print(f"{len(chosen)} rows to label -> {args.output}", file=sys.stderr)

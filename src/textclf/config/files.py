@@ -6,9 +6,11 @@ could mistake for a finished one.
 
 from __future__ import annotations
 
+import glob
 import http.client
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -93,10 +95,13 @@ def _exists_not_regular(path: Path) -> bool:
 
 
 def remove_stale_temporaries(target: Path) -> None:
-    """Delete temporaries of `target` left by killed processes (the PID in the name is gone)."""
-    for stale in target.parent.glob(f".{target.name}.tmp-*"):
-        pid = stale.name.removeprefix(f".{target.name}.tmp-").split("-")[0]
-        if pid.isdigit() and _alive(int(pid)):
+    """Delete temporaries of `target` left by killed processes: only names that atomic_path
+    makes (`.NAME.tmp-<pid>-<8 random characters>`) whose PID is gone; a user's own
+    `.NAME.tmp-notes` stays."""
+    ours = re.compile(rf"\.{re.escape(target.name)}\.tmp-(\d+)-[a-z0-9_]{{8}}")
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.tmp-*"):
+        match = ours.fullmatch(stale.name)
+        if match is None or _alive(int(match.group(1))):
             continue
         if stale.is_dir() and not stale.is_symlink():
             shutil.rmtree(stale, ignore_errors=True)
@@ -166,6 +171,16 @@ def redact(source: str) -> str:
         return source
     host = parts.netloc.rpartition("@")[2]
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def without_password(text: str, url: str) -> str:
+    """`text` (a library's error message, say) with the password of `url` in it replaced."""
+    password = urllib.parse.urlsplit(url).password
+    if not password:
+        return text
+    for form in {password, urllib.parse.unquote(password), urllib.parse.quote(password)}:
+        text = text.replace(form, "***")
+    return text
 
 
 def fetch(source: str, target: str | Path, param_key: str) -> None:

@@ -17,6 +17,7 @@ from sklearn.metrics import (
 
 from textclf.config.data_params import DataParams
 from textclf.config.files import atomic_path, write_json, write_text
+from textclf.config.spreadsheet import for_people
 from textclf.evaluate.calibration import calibration_metrics, reliability_table
 from textclf.evaluate.headline import HEADLINE_FILE, headline
 from textclf.evaluate.mistakes import confident_mistakes, costly_confusions
@@ -70,7 +71,7 @@ def write_test_results(
         per_class.to_csv(output / "per_class.csv", index=False)
         predictions.to_csv(output / "predictions.csv", index=False)
         mistakes = confident_mistakes(texts, labels, probabilities, classes, mistakes_per_class)
-        mistakes.to_csv(output / "mistakes.csv", index=False)
+        for_people(mistakes).to_csv(output / "mistakes.csv", index=False)
         reliability.to_csv(output / "calibration.csv", index=False)
         save_confusion_matrix(labels, predicted, classes, output / "confusion_matrix.png")
         save_reliability_diagram(reliability, output / "reliability.png")

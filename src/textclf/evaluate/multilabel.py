@@ -23,6 +23,7 @@ from sklearn.metrics import (
 
 from textclf.config.data_params import DataParams
 from textclf.config.files import atomic_path, write_json, write_text
+from textclf.config.spreadsheet import for_people
 from textclf.data.labels import label_matrix
 from textclf.evaluate.calibration import calibration_metrics, reliability_table
 from textclf.evaluate.headline import HEADLINE_FILE, headline
@@ -110,7 +111,7 @@ def write_multilabel_results(
         write_text(output / "report.txt", report)
         per_class.to_csv(output / "per_class.csv", index=False)
         predictions.to_csv(output / "predictions.csv", index=False)
-        ordered[["text", "label", "predicted", "probability"]].to_csv(
+        for_people(ordered[["text", "label", "predicted", "probability"]]).to_csv(
             output / "mistakes.csv", index=False
         )
         reliability.to_csv(output / "calibration.csv", index=False)

@@ -23,6 +23,7 @@ from textclf.config.paths import OUT_OF_FOLD, PREPARED_DIR, QUALITY_DIR, QUALITY
 from textclf.config.quality_params import QualityParams
 from textclf.config.report_params import BaselineParams
 from textclf.config.sections import load_sections
+from textclf.config.spreadsheet import for_people
 from textclf.config.train_params import TrainParams
 from textclf.data.formats import DataError, detect_format
 from textclf.data.schema import read_schema
@@ -82,8 +83,8 @@ def main() -> None:
         lambda label: label_names(label, classes, separator),
     )
     with atomic_path(QUALITY_DIR, directory=True) as folder:
-        table.to_csv(folder / "label_issues.csv", index=False)
-        duplicates.to_csv(folder / "duplicates.csv", index=False)
+        for_people(table).to_csv(folder / "label_issues.csv", index=False)
+        for_people(duplicates).to_csv(folder / "duplicates.csv", index=False)
         if not multi_label:
             given = [int(labels[i]) for i in issues.flagged]
             suggested = [int(issues.suggested[i]) for i in issues.flagged]

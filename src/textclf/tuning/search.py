@@ -16,6 +16,7 @@ from optuna.trial import TrialState
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from textclf.config.errors import UserError
+from textclf.config.files import redact, without_password
 from textclf.config.paths import SEARCH_LOG_DIR
 from textclf.config.search_params import SearchParams
 from textclf.tuning.heartbeat import HeartbeatStorage, ask, beating, fail_silent_trials
@@ -40,6 +41,11 @@ def storage_url(search: SearchParams, repo: Path) -> str:
     return url
 
 
+def storage_error(storage: str, reason: str) -> UserError:
+    """One line naming `search.storage`, its password (in the URL or the reason) hidden."""
+    return UserError(f"search.storage {redact(storage)}: {without_password(reason, storage)}")
+
+
 def open_study(search: SearchParams, repo: Path) -> tuple[optuna.Study, HeartbeatStorage]:
     """The study named `search.study`, created on first use and continued after, and its
     storage. Workers that start together race to create the storage's tables: the loser
@@ -59,11 +65,10 @@ def open_study(search: SearchParams, repo: Path) -> tuple[optuna.Study, Heartbea
             )
             return study, storage
         except (ValueError, ImportError, ArgumentError) as error:  # not a URL Optuna can open
-            raise UserError(f"search.storage {search.storage}: {error}") from None
+            raise storage_error(search.storage, str(error)) from None
         except SQLAlchemyError as error:
             if attempt == OPEN_ATTEMPTS - 1:
-                reason = str(error).strip().splitlines()[0]
-                raise UserError(f"search.storage {search.storage}: {reason}") from None
+                raise storage_error(search.storage, str(error).strip().splitlines()[0]) from None
             time.sleep(0.5 * (attempt + 1))
     raise AssertionError("unreachable")
 
