@@ -127,6 +127,31 @@ def test_seeds_rerun_the_top_configurations_and_pick_the_best_mean(searched):
     assert top["eval_accuracy"].is_monotonic_decreasing
 
 
+def test_apply_refuses_to_overwrite_uncommitted_edits_or_its_own_log(searched):
+    project = searched["project"]
+    params = project / "params.yaml"
+    original = params.read_text()
+    edited = original + "# a note not committed yet\n"
+    params.write_text(edited)
+    try:
+        refused = search(project, "--trials", "3", "--apply", check=False)
+        assert refused.returncode == 1
+        assert refused.stderr.strip() == (
+            "error: --apply would overwrite the uncommitted changes to params.yaml with the "
+            "winner's files: commit or stash them first (nothing was run)"
+        )
+        assert params.read_text() == edited
+    finally:
+        params.write_text(original)
+    log = project / "apply.log"  # `textclf search --apply > apply.log` in the project's root
+    with log.open("w") as output:
+        command = [*COMMAND, "--trials", "3", "--apply"]
+        refused = subprocess.run(command, cwd=project, stdout=output, stderr=subprocess.PIPE)
+    assert refused.returncode == 1
+    assert f"this command's output goes to {log}" in refused.stderr.decode()
+    log.unlink()
+
+
 def test_apply_scores_the_winner_on_test_once_and_leaves_a_clean_workspace(searched):
     project = searched["project"]
     applied = search(project, "--trials", "4", "--seeds", "2", "--apply")

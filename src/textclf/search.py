@@ -33,6 +33,7 @@ from textclf.config.paths import PARAMS_FILE, TRANSFORMER_DIR
 from textclf.tuning.leaderboard import COMPLETE, render_board, write_board
 from textclf.tuning.search import Search
 from textclf.tuning.trials import dvc_command
+from textclf.tuning.workspace import check_apply_keeps_work
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "textclf search") -> None:
@@ -58,6 +59,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf search") -> Non
         if not (repo / "dvc.yaml").is_file():
             raise UserError(f"{repo}: no dvc.yaml here (run from the project's root, or --repo)")
         params = load_params(repo / PARAMS_FILE)
+        if args.apply:
+            check_apply_keeps_work(repo)
         trials = args.trials or params.search.trials
         search = Search(repo, params.search, params.train.seed, trials, timeout=args.timeout)
         board_file = repo / "search" / f"{params.search.study}.csv"
