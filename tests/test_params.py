@@ -60,6 +60,12 @@ def test_integers_are_accepted_for_floats():
         ("search", "study", "a b", "search.study must be letters, digits"),
         ("search", "heartbeat_seconds", 0, "search.heartbeat_seconds must be > 0, got 0"),
         ("search", "heartbeat_seconds", 0.5, "search.heartbeat_seconds must be int"),
+        ("search", "heartbeat_seconds", 10**12, "search.heartbeat_seconds must be <= 86400"),
+        ("search", "study", "s" * 300, "search.study must be at most 64 characters"),
+        ("search", "seed", -1, "search.seed must be between 0 and 4294967295, got -1"),
+        ("train", "seed", 2**32, "train.seed must be between 0 and 4294967295, got 4294967296"),
+        ("prepare", "seed", -5, "prepare.seed must be between 0 and 4294967295, got -5"),
+        ("quality", "seed", 2**40, "quality.seed must be between 0 and 4294967295"),
         (
             "train",
             "sampling",

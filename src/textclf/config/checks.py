@@ -18,6 +18,15 @@ def check_positive(key: str, value: float | None, allow_none: bool = False) -> N
         raise ParamsError(f"{key} must be > 0, got {value}")
 
 
+# numpy's and torch's seeding take 32-bit unsigned seeds; outside, a traceback deep in training
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(key: str, value: int) -> None:
+    if not 0 <= value <= MAX_SEED:
+        raise ParamsError(f"{key} must be between 0 and {MAX_SEED}, got {value}")
+
+
 def check_precision(key: str, value: str) -> None:
     if value not in PRECISIONS:
         raise ParamsError(f"{key} must be one of {', '.join(PRECISIONS)}, got {short(value)}")

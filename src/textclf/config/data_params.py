@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from textclf.config.checks import check_positive
+from textclf.config.checks import check_positive, check_seed
 from textclf.config.errors import ParamsError
 from textclf.config.typed_yaml import short
 
@@ -103,5 +103,6 @@ class PrepareParams:
                 f"prepare.validation_size must be between 0 and 1 (exclusive), "
                 f"got {self.validation_size}"
             )
+        check_seed("prepare.seed", self.seed)
         for name in ("max_train_rows", "max_validation_rows", "max_test_rows"):
             check_positive(f"prepare.{name}", getattr(self, name), allow_none=True)

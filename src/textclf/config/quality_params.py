@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textclf.config.checks import check_positive
+from textclf.config.checks import check_positive, check_seed
 from textclf.config.errors import ParamsError
 from textclf.config.typed_yaml import short
 
@@ -26,6 +26,7 @@ class QualityParams:
             raise ParamsError(
                 f"quality.model must be one of {', '.join(QUALITY_MODELS)}, got {short(self.model)}"
             )
+        check_seed("quality.seed", self.seed)
         if self.folds < 2:
             raise ParamsError(f"quality.folds must be >= 2, got {self.folds}")
         if not 0 < self.near_duplicate_similarity <= 1:

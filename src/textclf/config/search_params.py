@@ -8,7 +8,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from textclf.config.checks import check_positive
+from textclf.config.checks import check_positive, check_seed
 from textclf.config.errors import ParamsError
 from textclf.config.model_params import ModelParams, TokenizeParams
 from textclf.config.train_params import TrainParams
@@ -27,6 +27,9 @@ SECTIONS = {"train": TrainParams, "tokenize": TokenizeParams, "model": ModelPara
 # searchable keys outside `train`: the rest of tokenize and model change the data, not a recipe
 OTHER_KEYS = ("tokenize.max_length", "model.name")
 NOT_SEARCHABLE = ("train.processes", "train.report_to", "train.precision", "train.save_steps")
+
+MAX_HEARTBEAT_SECONDS = 86_400
+MAX_STUDY_NAME = 64  # experiment names are the study's name and a number
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,17 @@ class SearchParams:
         check_positive("search.trials", self.trials)
         check_positive("search.top", self.top)
         check_positive("search.heartbeat_seconds", self.heartbeat_seconds)
+        check_seed("search.seed", self.seed)
+        if self.heartbeat_seconds > MAX_HEARTBEAT_SECONDS:
+            raise ParamsError(
+                f"search.heartbeat_seconds must be <= {MAX_HEARTBEAT_SECONDS} (a day), "
+                f"got {self.heartbeat_seconds}"
+            )
+        if len(self.study) > MAX_STUDY_NAME:
+            raise ParamsError(
+                f"search.study must be at most {MAX_STUDY_NAME} characters (it names "
+                f"experiments and git refs), got {len(self.study)}"
+            )
         if self.metric not in SEARCH_METRICS:
             raise ParamsError(
                 f"search.metric must be one of {', '.join(SEARCH_METRICS)}, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from textclf.config.checks import check_compile, check_positive, check_precision
+from textclf.config.checks import check_compile, check_positive, check_precision, check_seed
 from textclf.config.class_weights_params import check_class_weights
 from textclf.config.errors import ParamsError
 from textclf.config.typed_yaml import short
@@ -41,6 +41,7 @@ class TrainParams:
         if not 0 < self.threshold < 1:
             raise ParamsError(f"train.threshold must be between 0 and 1, got {self.threshold}")
         check_class_weights(self.class_weights)
+        check_seed("train.seed", self.seed)
         if self.best_metric not in BEST_METRICS:
             raise ParamsError(
                 f"train.best_metric must be one of {', '.join(BEST_METRICS)}, "
