@@ -18,7 +18,7 @@ from fixtures import CLASSES, news_rows, write_news_csv
 from ruamel.yaml import YAML
 from transformers import BertConfig, BertModel
 
-from textclf.stages import prepare, run, tokenize
+from textclf.stages import baseline, prepare, run, tokenize
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_ROW = '"1","Title","Description"\n'
@@ -259,6 +259,15 @@ def test_temporaries_of_killed_stages_are_removed_by_the_next_run(raw_project, m
         cwd=ROOT,
     )
     assert ignored.returncode == 0, "git must ignore stage temporaries"
+
+
+def test_a_min_df_above_what_the_rows_allow_is_one_line(prepared_project, monkeypatch):
+    write_params(prepared_project, baseline={"min_df": 100_000})
+    message = run_stage(baseline, prepared_project, monkeypatch)
+    assert message.startswith("error: params.yaml:")
+    assert "baseline.min_df leaves no n-gram in the" in message
+    assert message.endswith("texts the baseline is fitted on: lower it")
+    assert not (prepared_project / "metrics/baseline").exists()
 
 
 def test_model_directory_without_weights_is_one_line(prepared_project, tiny_bert, monkeypatch):

@@ -15,6 +15,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
+from textclf.config.errors import ParamsError
 from textclf.config.report_params import BaselineParams
 from textclf.data.labels import label_matrix
 
@@ -82,10 +83,18 @@ def fit_and_predict(
     """Fit `model` (from build_model) on `texts` and their labels (class ids, or lists of ids
     when `multi_label`), and return rows x classes probabilities of `scored`, columns by class
     id: a class absent from the fitted rows gets probability 0."""
+    try:
+        model.fit(texts, label_matrix(labels, n_classes) if multi_label else np.asarray(labels))
+    except ValueError as error:
+        if "min_df" not in str(error) and "no terms remain" not in str(error):
+            raise
+        # scikit-learn's TF-IDF keeps no n-gram: baseline.min_df is above what these rows allow
+        raise ParamsError(
+            f"baseline.min_df leaves no n-gram in the {len(texts)} texts the baseline is "
+            "fitted on: lower it"
+        ) from None
     if multi_label:
-        model.fit(texts, label_matrix(labels, n_classes))
         return model.predict_proba(scored)
-    model.fit(texts, np.asarray(labels))
     probabilities = np.zeros((len(scored), n_classes))
     probabilities[:, model.classes_] = model.predict_proba(scored)
     return probabilities
