@@ -494,6 +494,13 @@ def test_compare_refuses_incomparable_runs_in_one_line(project):
     )
     missing = compare(project, "fast", "no-such-exp")
     assert missing.stderr == "error: no-such-exp: no such git revision or DVC experiment\n"
+    # two names of one commit are one run: nothing to compare
+    branch = run(["git", "branch", "--show-current"], project).stdout.strip()
+    itself = compare(project, branch, "HEAD")
+    assert itself.returncode == 1
+    assert itself.stderr == (
+        f"error: A and B are the same runs ({branch}): give two different ones\n"
+    )
     run(["dvc", "exp", "remove", "fewer"], project)  # out of the `dvc exp show` tables below
 
 

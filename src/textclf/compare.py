@@ -21,7 +21,7 @@ from pathlib import Path
 from textclf.config.arguments import OneLineParser, description
 from textclf.config.errors import UserError
 from textclf.config.paths import BASELINE_DIR, TRANSFORMER_DIR
-from textclf.config.revisions import read_text
+from textclf.config.revisions import read_text, same_commits
 from textclf.evaluate.comparison import Run, compare, read_predictions, render
 
 MODELS = {"transformer": TRANSFORMER_DIR, "baseline": BASELINE_DIR}
@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None, prog: str = "textclf compare") -> None:
     try:
         sides = [[revision.strip() for revision in side.split(",")] for side in (args.a, args.b)]
         check_revisions(sides, [args.a, args.b])
+        # other names of the same runs (`main` and `HEAD`): the same check on their commits
+        check_revisions([same_commits(side, args.repo) for side in sides], [args.a, args.b])
         groups = [[read_run(revision, path, args.repo) for revision in side] for side in sides]
         result = compare(*groups)
     except UserError as error:

@@ -24,12 +24,10 @@ def read_text(path: str | Path, revision: str, repo: str | Path = ".") -> str:
     # imported here: DVC takes seconds to import, and `workspace` reads do not need it
     import dvc.api
     from dvc.exceptions import DvcException, PathMissingError
-    from dvc.repo import Repo
-    from dvc.scm import RevError, resolve_rev
+    from dvc.scm import RevError
 
     try:
-        with Repo(str(repo)) as project:
-            commit = resolve_rev(project.scm, revision)  # also DVC experiment names
+        commit = resolve_commit(revision, repo)
         return dvc.api.read(str(path), repo=str(repo), rev=commit, encoding="utf-8")
     except UnicodeDecodeError as error:
         raise UserError(f"{revision}: {path} cannot be read ({error.reason})") from None
@@ -46,3 +44,29 @@ def read_text(path: str | Path, revision: str, repo: str | Path = ".") -> str:
     except (DvcException, FileNotFoundError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UserError(f"{revision}: {path} cannot be read ({reason})") from None
+
+
+def resolve_commit(revision: str, repo: str | Path = ".") -> str:
+    """The commit `revision` names (a git commit, branch or tag, or a DVC experiment name);
+    `workspace` stays itself. RevError (DVC's) if it names none."""
+    if revision == WORKSPACE:
+        return WORKSPACE
+    from dvc.repo import Repo
+    from dvc.scm import resolve_rev
+
+    with Repo(str(repo)) as project:
+        return resolve_rev(project.scm, revision)
+
+
+def same_commits(revisions: list[str], repo: str | Path = ".") -> list[str]:
+    """The commits of `revisions`, for telling two names of one run apart from two runs;
+    UserError for a name that is no revision."""
+    from dvc.scm import RevError
+
+    commits = []
+    for revision in revisions:
+        try:
+            commits.append(resolve_commit(revision, repo))
+        except RevError:
+            raise UserError(f"{revision}: no such git revision or DVC experiment") from None
+    return commits
