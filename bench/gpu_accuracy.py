@@ -22,11 +22,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from machine import CLASSES, read_ag_news
+from prediction import predict_proba
 from speed_sides import encode
 from transformers import AutoTokenizer, set_seed
 
 from textclf.config.train_params import TrainParams
-from textclf.train.model import load_model_for_training, predict_proba
+from textclf.train.model import load_model_for_training
 from textclf.train.training import make_trainer, training_arguments
 
 

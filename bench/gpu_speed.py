@@ -18,7 +18,7 @@ weights, and no hub download is needed. Sides, each timed over --steps optimizer
              here (else it says so and is skipped)
   .../batchN   any side with a per-device batch of N instead of 24
 Prediction is timed on the file's first rows (the notebook's Trainer.predict against
-textclf.train.model.predict_proba). Projected time of the notebook's run: 2 epochs over --rows,
+bench/prediction.py's predict_proba). Projected time of the notebook's run: 2 epochs over --rows,
 plus evaluation of the 10% validation split each epoch and of 7,600 test rows.
 """
 
@@ -45,6 +45,7 @@ from gpu_model import (
     measured_bf16_peak,
 )
 from machine import cpu_model, read_ag_news
+from prediction import predict_proba
 from speed_report import figure_table
 from speed_sides import encode
 from transformers import (
@@ -57,7 +58,7 @@ from transformers import (
 
 from textclf.config.train_params import TrainParams
 from textclf.train.compiled import unpadded_supported
-from textclf.train.model import autocast_dtype, inference_device, predict_proba
+from textclf.train.model import autocast_dtype, inference_device
 from textclf.train.training import make_trainer, training_arguments
 
 

@@ -7,7 +7,7 @@ side by side on the same model, rows and machine, each side of each round in a f
     evaluation each epoch, `Trainer.predict` for the test set;
 (b) repo: `textclf.train.training` with length-bucketed batches of 24 in random order, a max
     length taken from the token-length distribution and `precision: auto` (bf16 on CPUs with
-    AMX, else fp32); test prediction with `textclf.train.model.predict_proba` (length-sorted,
+    AMX, else fp32); test prediction with bench/prediction.py's `predict_proba` (length-sorted,
     `torch.inference_mode`, `precision: auto`); with --int8 also fp32 prediction after dynamic
     int8 quantization.
 The CPU's speed drifts over minutes, so the sides run interleaved (a b a b ...) and ratios are

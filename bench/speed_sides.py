@@ -11,13 +11,13 @@ import datasets
 import numpy as np
 import torch
 from machine import CLASSES, PeakMemory, timed
+from prediction import predict_proba
 from transformers import TrainingArguments, set_seed
 
 from textclf.config.train_params import TrainParams
 from textclf.train.dropout import use_cpu_dropout
 from textclf.train.model import (
     load_model_for_training,
-    predict_proba,
 )
 from textclf.train.training import make_trainer, training_arguments
 

@@ -13,7 +13,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from textclf.config.train_params import TrainParams
 from textclf.train.compiled import PAD_MULTIPLE, compile_wanted, padded_batch
-from textclf.train.model import predict_proba, torch_logits
+from textclf.train.model import batched_logits, to_probabilities, torch_logits
 from textclf.train.training import make_trainer, training_arguments
 
 # inductor's own use of TorchScript, not ours
@@ -104,6 +104,8 @@ def test_compiled_prediction_gives_eager_probabilities(tiny_bert):
     model = classifier(tiny_bert).eval()
     tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
     ids = encoded(tiny_bert, 20)["input_ids"]
-    eager = predict_proba(model, tokenizer, ids, batch_size=8, progress=False)
-    compiled = predict_proba(model, tokenizer, ids, 8, progress=False, compiled=True)
+    eager, compiled = (
+        to_probabilities(batched_logits(torch_logits(model, compiled=on), tokenizer, ids, 8, False))
+        for on in (False, True)
+    )
     assert np.allclose(compiled, eager, atol=1e-5)

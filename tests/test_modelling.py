@@ -20,7 +20,7 @@ from test_serve import call
 from transformers import AutoTokenizer, pipeline
 
 from textclf.predict import main as predict
-from textclf.train.model import load_classifier, predict_proba
+from textclf.train.model import batched_logits, load_classifier, to_probabilities, torch_logits
 
 
 def read_json(path: Path) -> dict:
@@ -127,9 +127,8 @@ def test_load_best_keeps_the_epoch_with_the_lowest_validation_loss(tmp_path, ove
     # the written checkpoint is that epoch's model: its validation loss is the logged one
     model, tokenizer = load_classifier(project / "models/trained")
     validation = pq.read_table(project / "data/tokenized/validation")
-    probabilities = predict_proba(
-        model, tokenizer, validation.column("input_ids").to_pylist(), progress=False
-    )
+    ids = validation.column("input_ids").to_pylist()
+    probabilities = to_probabilities(batched_logits(torch_logits(model), tokenizer, ids, 64, False))
     labels = validation.column("label").to_numpy()
     assert log_loss(labels, probabilities, labels=range(4)) == pytest.approx(losses[best], abs=2e-3)
 

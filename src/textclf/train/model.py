@@ -158,23 +158,6 @@ def to_probabilities(logits: np.ndarray, multi_label: bool = False) -> np.ndarra
     return expit(logits) if multi_label else softmax(logits, axis=1)
 
 
-def predict_proba(
-    model: PreTrainedModel,
-    tokenizer: PreTrainedTokenizerBase,
-    input_ids: Sequence[Sequence[int]],
-    batch_size: int = 64,
-    progress: bool = True,
-    precision: str = "auto",
-    compiled: bool = False,
-) -> np.ndarray:
-    """Class probabilities from a PyTorch model, one row per input, in input order
-    (`compiled`: see `torch_logits`)."""
-    logits = batched_logits(
-        torch_logits(model, precision, compiled), tokenizer, input_ids, batch_size, progress
-    )
-    return to_probabilities(logits, is_multi_label(model.config))
-
-
 def document_probabilities(
     logits: Callable[[dict[str, np.ndarray]], np.ndarray],
     tokenizer: PreTrainedTokenizerBase,
