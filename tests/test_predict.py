@@ -283,12 +283,12 @@ def test_output_onto_the_input_keeps_its_format_and_every_column(checkpoint, tmp
 
 def test_csv_output_cells_never_run_as_formulas(checkpoint, tmp_path):
     source = tmp_path / "in.jsonl"
-    texts = ['=HYPERLINK("http://x","click")', "+1 oil", "@SUM(A1)", "\tTab", "plain"]
+    texts = ['=HYPERLINK("http://x","click")', "+1 oil", "@SUM(A1)", "\tTab", "plain", "-1"]
     pd.DataFrame({"text": texts}).to_json(source, orient="records", lines=True)
     main(["--model", str(checkpoint), "--input", str(source), "--output", str(tmp_path / "o.csv")])
     written = pd.read_csv(tmp_path / "o.csv", keep_default_na=False)
     assert written["text"].tolist()[:4] == [f"'{text}" for text in texts[:4]]
-    assert written["text"].tolist()[4] == "plain"
+    assert written["text"].tolist()[4:] == ["plain", "-1"]  # a number is no formula
     assert (written[[c for c in written if c.startswith("p_")]].to_numpy() >= 0).all()
     # JSON Lines is no spreadsheet format: the texts stay as they were
     main(
