@@ -4,6 +4,7 @@ default remote), as `dvc metrics diff` and `dvc exp show` see it."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textclf.config.errors import UserError
 
@@ -49,24 +50,31 @@ def read_text(path: str | Path, revision: str, repo: str | Path = ".") -> str:
 def resolve_commit(revision: str, repo: str | Path = ".") -> str:
     """The commit `revision` names (a git commit, branch or tag, or a DVC experiment name);
     `workspace` stays itself. RevError (DVC's) if it names none."""
+    from dvc.repo import Repo
+
     if revision == WORKSPACE:
         return WORKSPACE
-    from dvc.repo import Repo
-    from dvc.scm import resolve_rev
-
     with Repo(str(repo)) as project:
-        return resolve_rev(project.scm, revision)
+        return _commit(project, revision)
 
 
 def same_commits(revisions: list[str], repo: str | Path = ".") -> list[str]:
     """The commits of `revisions`, for telling two names of one run apart from two runs;
     UserError for a name that is no revision."""
+    from dvc.repo import Repo
     from dvc.scm import RevError
 
     commits = []
-    for revision in revisions:
-        try:
-            commits.append(resolve_commit(revision, repo))
-        except RevError:
-            raise UserError(f"{revision}: no such git revision or DVC experiment") from None
+    with Repo(str(repo)) as project:  # opened once for all of them
+        for revision in revisions:
+            try:
+                commits.append(WORKSPACE if revision == WORKSPACE else _commit(project, revision))
+            except RevError:
+                raise UserError(f"{revision}: no such git revision or DVC experiment") from None
     return commits
+
+
+def _commit(project: Any, revision: str) -> str:
+    from dvc.scm import resolve_rev
+
+    return resolve_rev(project.scm, revision)  # also DVC experiment names

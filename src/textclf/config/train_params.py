@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from textclf.config.checks import check_compile, check_positive, check_precision, check_seed
-from textclf.config.class_weights_params import check_class_weights
+from textclf.config.class_weights_params import ClassWeightsChoice, check_class_weights
 from textclf.config.errors import ParamsError
 from textclf.config.typed_yaml import short
 
@@ -28,7 +28,7 @@ class TrainParams:
     precision: str = "auto"
     report_to: list[str] = field(default_factory=lambda: ["dvclive"])
     threshold: float = 0.5
-    class_weights: str = "none"
+    class_weights: str = ClassWeightsChoice.class_weights
     load_best: bool = False
     best_metric: str = "loss"
     early_stopping_patience: int | None = None
