@@ -37,6 +37,7 @@ PIPELINE_STAGES = {
     "compare",
     "export",
     "package",
+    "distill",
 }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from textclf.config.data_params import DataParams, PrepareParams
+from textclf.config.distill_params import DistillParams
 from textclf.config.model_params import ModelParams, TokenizeParams
 from textclf.config.paths import PARAMS_FILE
 from textclf.config.quality_params import QualityParams
@@ -34,6 +35,7 @@ class Params:
     card: CardParams = field(default_factory=CardParams)
     search: SearchParams = field(default_factory=SearchParams)
     quality: QualityParams = field(default_factory=QualityParams)
+    distill: DistillParams = field(default_factory=DistillParams)
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:

@@ -51,3 +51,7 @@ DVCLIVE_DIR = Path("dvclive/train")
 TRACKER_LOGS_DIR = Path("logs/train")
 # `textclf search`: one log file per trial
 SEARCH_LOG_DIR = Path("search/logs")
+
+# the distill stage's student (see docs/serving-cheaply.md)
+STUDENT_DIR = Path("models/student")
+STUDENT_METRICS_DIR = METRICS_DIR / "student"  # test.json as metrics/transformer's, + teacher

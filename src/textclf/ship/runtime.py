@@ -18,16 +18,16 @@ from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
 
 from textclf.config.files import read_json
 from textclf.data.checkpoint_settings import CheckpointSettings, checkpoint_settings_of
-from textclf.data.cutting import encode_cut
 from textclf.data.text import model_inputs
+from textclf.distill.static_student import StaticScorer, is_static_student
 from textclf.train.model import (
     CheckpointError,
-    document_probabilities,
     is_multi_label,
     load_classifier,
     require_checkpoint,
     torch_logits,
 )
+from textclf.train.scoring import score_texts
 
 RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
 ONNX_FILES = {"onnx": Path("onnx/model.onnx"), "onnx-int8": Path("onnx/model_quantized.onnx")}
@@ -71,8 +71,8 @@ class Classifier:
 
     runtime: str
     classes: list[str]
-    tokenizer: PreTrainedTokenizerBase
-    model: object  # a PreTrainedModel or an ONNX Runtime session
+    tokenizer: PreTrainedTokenizerBase | None  # None for a static student
+    model: object  # a PreTrainedModel, an ONNX Runtime session or a StaticScorer
     settings: CheckpointSettings
     multi_label: bool = False
 
@@ -84,26 +84,15 @@ class Classifier:
         precision: str = "auto",
     ) -> np.ndarray:
         """One row per text: class probabilities (multi-label: one sigmoid per label)."""
-        encoded = encode_cut(
-            self.tokenizer,
-            model_inputs(texts, self.settings.clean_backslashes),
-            self.settings.truncation,
-            self.settings.chunk_overlap,
-        )
+        if self.runtime == "static":
+            return self.model.probabilities(model_inputs(texts, self.settings.clean_backslashes))
         logits = (
             torch_logits(self.model, precision)
             if self.runtime == "torch"
             else onnx_logits(self.model)
         )
-        return document_probabilities(
-            logits,
-            self.tokenizer,
-            encoded["input_ids"],
-            encoded["document"],
-            len(texts),
-            self.multi_label,
-            batch_size,
-            progress,
+        return score_texts(
+            logits, self.tokenizer, self.settings, texts, self.multi_label, batch_size, progress
         )
 
     def decisions(self, probabilities: np.ndarray) -> list[list[str]]:
@@ -119,6 +108,8 @@ def load(model_dir: str | Path, runtime: str = "auto") -> Classifier:
     """The model folder with `runtime`: `torch`, `onnx`, `onnx-int8` or `auto` (ONNX Runtime
     when installed and exported, else PyTorch). CheckpointError if the folder cannot serve it."""
     folder = require_checkpoint(model_dir)
+    if is_static_student(folder):
+        return load_static(folder, runtime)
     if runtime == "auto":
         exported = (folder / ONNX_FILES["onnx"]).is_file()
         runtime = "onnx" if exported and onnx_runtime_installed() else "torch"
@@ -142,4 +133,22 @@ def load(model_dir: str | Path, runtime: str = "auto") -> Classifier:
         model,
         checkpoint_settings_of(config),
         is_multi_label(config),
+    )
+
+
+def load_static(folder: Path, runtime: str) -> Classifier:
+    """A static student folder (see `textclf.distill.static_student`): NumPy, no runtime."""
+    if runtime != "auto":
+        raise CheckpointError(
+            f"{folder} is a static student: it runs without --runtime {runtime} (leave it auto)"
+        )
+    config = read_json(folder / "config.json")
+    try:
+        scorer = StaticScorer(folder)
+    except (OSError, KeyError, ValueError, RuntimeError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{folder}: incomplete static student ({reason})") from None
+    classes = [config["id2label"][str(i)] for i in range(int(config["num_labels"]))]
+    return Classifier(
+        "static", classes, None, scorer, checkpoint_settings_of(config), scorer.multi_label
     )

@@ -66,7 +66,7 @@ class Service:
         # both 1 and 32 (bench/RESULTS.md, "Service under load"); a GPU wants large ones
         on_gpu = classifier.runtime == "torch" and classifier.model.device.type != "cpu"
         micro_batch = GPU_MICRO_BATCH if on_gpu else CPU_MICRO_BATCH
-        limit = classifier.tokenizer.model_max_length or 512
+        limit = getattr(classifier.tokenizer, "model_max_length", None) or 512
         self.batcher = Batcher(
             lambda texts: classifier.probabilities(texts, micro_batch),
             max_tokens_per_text=min(limit, 100_000),

@@ -4,6 +4,7 @@ train stage on validation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,10 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from textclf.config.files import atomic_path
 from textclf.config.paths import PREPARED_DIR
 from textclf.config.train_params import TrainParams
+from textclf.data.checkpoint_settings import CheckpointSettings
+from textclf.data.cutting import encode_cut
 from textclf.data.schema import Schema
+from textclf.data.text import model_inputs
 from textclf.data.tokenized import TokenRows, read_tokenized
 from textclf.evaluate.predictions import prediction_table
 from textclf.train.compiled import compile_wanted
@@ -44,6 +48,35 @@ def score_split(
         progress,
     )
     return prepared, probabilities
+
+
+def score_texts(
+    logits: Callable[[dict[str, np.ndarray]], np.ndarray],
+    tokenizer: PreTrainedTokenizerBase,
+    settings: CheckpointSettings,
+    texts: Sequence[str],
+    multi_label: bool = False,
+    batch_size: int = 64,
+    progress: bool = False,
+) -> np.ndarray:
+    """Probabilities of new `texts` (one row each), cleaned and cut as in training (`settings`),
+    from a batch function (`torch_logits`, or an ONNX Runtime session's)."""
+    encoded = encode_cut(
+        tokenizer,
+        model_inputs(texts, settings.clean_backslashes),
+        settings.truncation,
+        settings.chunk_overlap,
+    )
+    return document_probabilities(
+        logits,
+        tokenizer,
+        encoded["input_ids"],
+        encoded["document"],
+        len(texts),
+        multi_label,
+        batch_size,
+        progress,
+    )
 
 
 def write_predictions(

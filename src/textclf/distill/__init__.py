@@ -1,0 +1,1 @@
+"""Distillation: a small student learns the trained model's (the teacher's) probabilities."""

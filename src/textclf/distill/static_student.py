@@ -1,0 +1,180 @@
+"""The static student: the teacher's fine-tuned encoder turned into one vector per token
+(model2vec's distillation: each token through the encoder once, PCA, SIF weighting), a text
+the mean of its tokens' vectors, and a small head (linear, or one hidden layer) trained on the
+teacher's softened probabilities. No attention at prediction time: hundreds of times less
+arithmetic than the teacher.
+
+The folder: `config.json` (classes, the teacher's text settings, this kind), `static/` (the
+StaticModel as model2vec saves it) and `head.safetensors`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from textclf.config.files import read_json, write_json
+from textclf.distill.targets import distillation_loss
+
+STATIC_MODEL_TYPE = "textclf-static"
+EMBEDDINGS_DIR = "static"
+HEAD_FILE = "head.safetensors"
+ENCODE_BATCH = 10_000  # rows embedded at a time while building the training features
+
+
+class Head(nn.Module):
+    """Mean token vector -> class logits: linear, or `hidden` ReLU units first."""
+
+    def __init__(self, dims: int, n_classes: int, hidden: int = 0):
+        super().__init__()
+        if hidden:
+            self.layers = nn.Sequential(
+                nn.Linear(dims, hidden), nn.ReLU(), nn.Linear(hidden, n_classes)
+            )
+        else:
+            self.layers = nn.Sequential(nn.Linear(dims, n_classes))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.layers(features)
+
+
+def distill_embeddings(teacher_dir: Path, pca_dims: int) -> object:
+    """A model2vec StaticModel from the teacher's encoder (its classification head unused)."""
+    from model2vec.distill import distill_from_model
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the unused head's weights are expected, not news
+    try:
+        encoder = AutoModel.from_pretrained(teacher_dir, use_safetensors=True)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    tokenizer = AutoTokenizer.from_pretrained(teacher_dir)
+    dims = min(pca_dims, encoder.config.hidden_size)
+    print(f"Distilling static token vectors ({dims} dimensions) from {teacher_dir}", flush=True)
+    return distill_from_model(encoder, tokenizer, pca_dims=dims, device="cpu")
+
+
+def embed(static: object, texts: Sequence[str]) -> np.ndarray:
+    """Each text's mean token vector (every token: a long text is not cut)."""
+    vectors = static.encode(
+        list(texts), max_length=None, use_multiprocessing=False, batch_size=ENCODE_BATCH
+    )
+    return np.asarray(vectors, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class HeadTraining:
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    hidden: int
+    temperature: float
+    true_label_weight: float
+    seed: int
+
+
+def train_head(
+    static: object, soft_labels: Path, work: Path, multi_label: bool, training: HeadTraining
+) -> Head:
+    """A head trained on every row of `soft_labels`; the features are built once into
+    disk-backed arrays under `work`, so memory stays one batch whatever the rows."""
+    table = pq.ParquetFile(soft_labels)
+    rows = table.metadata.num_rows
+    n_classes = table.schema_arrow.field("teacher").type.list_size
+    dims = embed(static, [""]).shape[1]
+    arrays = {
+        "features": np.lib.format.open_memmap(
+            work / "features.npy", "w+", np.float32, (rows, dims)
+        ),
+        "teacher": np.lib.format.open_memmap(
+            work / "teacher.npy", "w+", np.float32, (rows, n_classes)
+        ),
+        "truth": np.lib.format.open_memmap(work / "truth.npy", "w+", np.float32, (rows, n_classes)),
+        "labelled": np.lib.format.open_memmap(work / "labelled.npy", "w+", np.bool_, (rows,)),
+    }
+    start = 0
+    for batch in table.iter_batches(batch_size=ENCODE_BATCH):
+        end = start + batch.num_rows
+        arrays["features"][start:end] = embed(static, batch.column("text").to_pylist())
+        for name in ("teacher", "truth"):
+            flat = batch.column(name).flatten().to_numpy(zero_copy_only=False)
+            arrays[name][start:end] = flat.reshape(-1, n_classes)
+        arrays["labelled"][start:end] = batch.column("labelled").to_numpy(zero_copy_only=False)
+        start = end
+    torch.manual_seed(training.seed)
+    head = Head(dims, n_classes, training.hidden)
+    optimizer = torch.optim.AdamW(head.parameters(), lr=training.learning_rate)
+    order = np.random.default_rng(training.seed)
+    steps = math.ceil(rows / training.batch_size)
+    for epoch in range(training.epochs):
+        permutation = order.permutation(rows)
+        total = 0.0
+        for step in range(steps):
+            picked = np.sort(
+                permutation[step * training.batch_size : (step + 1) * training.batch_size]
+            )
+            batch = {name: torch.from_numpy(np.asarray(a[picked])) for name, a in arrays.items()}
+            loss = distillation_loss(
+                head(batch["features"]),
+                batch["teacher"],
+                batch["truth"],
+                batch["labelled"],
+                training.temperature,
+                training.true_label_weight,
+                multi_label,
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item()
+        print(f"  head epoch {epoch + 1}/{training.epochs}: loss {total / steps:.4f}", flush=True)
+    return head.eval()
+
+
+def save_static_student(
+    folder: Path, static: object, head: Head, config: dict, hidden: int
+) -> None:
+    """The student folder; `config` holds the classes and text settings (the teacher's)."""
+    static.save_pretrained(folder / EMBEDDINGS_DIR)
+    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, folder / HEAD_FILE)
+    write_json(
+        folder / "config.json", {**config, "model_type": STATIC_MODEL_TYPE, "hidden": hidden}
+    )
+
+
+def is_static_student(folder: Path) -> bool:
+    config = folder / "config.json"
+    return config.is_file() and read_json(config).get("model_type") == STATIC_MODEL_TYPE
+
+
+class StaticScorer:
+    """A static student folder loaded for prediction: texts -> probabilities, in NumPy speed."""
+
+    def __init__(self, folder: Path):
+        from model2vec import StaticModel
+
+        config = read_json(folder / "config.json")
+        self.static = StaticModel.from_pretrained(folder / EMBEDDINGS_DIR)
+        state = load_file(folder / HEAD_FILE)
+        dims = state["layers.0.weight"].shape[1]
+        self.head = Head(dims, int(config["num_labels"]), int(config.get("hidden", 0)))
+        self.head.load_state_dict(state)
+        self.head.eval()
+        self.multi_label = config.get("problem_type") == "multi_label_classification"
+
+    def probabilities(self, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.head.layers[-1].out_features), dtype=np.float32)
+        with torch.inference_mode():
+            logits = self.head(torch.from_numpy(embed(self.static, texts)))
+            scores = torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, -1)
+        return scores.numpy()

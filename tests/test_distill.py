@@ -1,0 +1,204 @@
+"""The distill stage: a tiny teacher distilled into a static and a transformer student in real
+`dvc repro` runs; the students load in predict and serve like the teacher."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import (
+    copy_project,
+    digests,
+    repro,
+    run,
+    serving,
+    stage_error,
+    update_params,
+)
+from fixtures import CLASSES, news_rows
+from test_serve import call, post
+
+from textclf.ship.runtime import load
+
+POOL_ROWS = 300
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory) -> Path:
+    """Unlabelled texts with a header naming the training text columns."""
+    path = tmp_path_factory.mktemp("pool") / "pool.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["title", "description"])
+        writer.writerows(row[1:] for row in news_rows(POOL_ROWS, seed=7))
+    return path
+
+
+def distilled(project: Path, **distill) -> set[str]:
+    update_params(project, {"distill": distill})
+    return repro(project, "distill")
+
+
+def teacher_agreement(project: Path, student: Path) -> float:
+    train = pd.read_parquet(project / "data/prepared/train.parquet")
+    texts = train["text"].tolist()
+    teacher = load(project / "models/model", "torch")
+    pupil = load(student)
+    agree = teacher.probabilities(texts).argmax(1) == pupil.probabilities(texts).argmax(1)
+    return float(np.mean(agree))
+
+
+@pytest.fixture(scope="module")
+def static_project(trained_project, tmp_path_factory, pool) -> Path:
+    project = copy_project(trained_project, tmp_path_factory.mktemp("static") / "repo")
+    assert distilled(project, student="static", pool=str(pool), epochs=20) == {"distill"}
+    return project
+
+
+def test_the_default_writes_no_model(trained_project):
+    assert [p.name for p in (trained_project / "models/student").iterdir()] == ["README.md"]
+    assert json.loads((trained_project / "metrics/student/test.json").read_text()) == {
+        "student": "none"
+    }
+
+
+def test_a_static_student_learns_the_teacher_and_predicts_and_serves(static_project):
+    project = static_project
+    student = project / "models/student"
+    test = json.loads((project / "metrics/student/test.json").read_text())
+    assert test["student"] == "static"
+    assert test["pool_rows"] == POOL_ROWS and test["train_rows"] > 0
+    assert test["versus_teacher"]["rows"] == len(
+        pd.read_parquet(project / "data/prepared/test.parquet")
+    )
+    assert 0 <= test["agreement"] <= 1
+    assert teacher_agreement(project, student) > 1 / len(CLASSES) + 0.25
+    card = (student / "README.md").read_text()
+    assert "Student of" in card and "| student |" in card and "| teacher |" in card
+    # `dvc metrics diff` shows it beside the teacher's headline
+    shown = run(["dvc", "metrics", "show", "--json"], project).stdout
+    assert "metrics/student/headline.json" in shown
+    # predict, unchanged
+    source = project / "texts.csv"
+    pd.DataFrame({"title": ["Stocks rally", "Cup final"], "description": ["up", "won"]}).to_csv(
+        source, index=False
+    )
+    output = project / "predicted.csv"
+    run(
+        [
+            sys.executable,
+            "-m",
+            "textclf",
+            "predict",
+            "--model",
+            str(student),
+            "--input",
+            str(source),
+            "--output",
+            str(output),
+        ],
+        project,
+    )
+    predicted = pd.read_csv(output)
+    assert set(predicted["predicted"]) <= set(CLASSES)
+    assert [c for c in predicted.columns if c.startswith("p_")] == [f"p_{c}" for c in CLASSES]
+    # serve, unchanged: same routes and shapes over real HTTP
+    with serving(student) as url:
+        assert call(url, "/health") == (
+            200,
+            {"status": "ok", "runtime": "static", "classes": CLASSES},
+        )
+        status, answer = post(url, {"inputs": ["Stocks rally on earnings"]})
+        assert status == 200 and answer[0][0]["label"] in CLASSES  # HF pipeline shape
+        assert post(url, {"inputs": 5})[0] == 422
+
+
+def test_a_static_student_refuses_another_runtime(static_project):
+    result = run(
+        [
+            sys.executable,
+            "-m",
+            "textclf",
+            "predict",
+            "--model",
+            str(static_project / "models/student"),
+            "--runtime",
+            "onnx",
+            "hello",
+        ],
+        static_project,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("error:") and "static student" in result.stderr
+    assert "\n" not in result.stderr.strip()
+
+
+def test_the_temperature_changes_the_student_and_the_run_cache_restores_it(
+    static_project, tmp_path
+):
+    project = copy_project(static_project, tmp_path / "repo")
+    before = digests(project / "models/student")
+    assert distilled(project, temperature=5.0) == {"distill"}
+    after = digests(project / "models/student")
+    assert before["head.safetensors"] != after["head.safetensors"]
+    assert before["static/model.safetensors"] == after["static/model.safetensors"]
+    # back to the first temperature: DVC's run-cache restores the first student, no rerun
+    update_params(project, {"distill": {"temperature": 2.0}})
+    result = run(["dvc", "repro", "distill"], project)
+    assert "Running stage 'distill'" not in result.stdout, result.stdout
+    assert digests(project / "models/student") == before
+
+
+def test_a_transformer_student_keeps_fewer_layers_exports_and_serves(trained_project, tmp_path):
+    project = copy_project(trained_project, tmp_path / "repo")
+    assert distilled(project, student="transformer", layers=1, epochs=4, learning_rate=5e-3) == {
+        "distill"
+    }
+    student = project / "models/student"
+    config = json.loads((student / "config.json").read_text())
+    assert config["num_hidden_layers"] == 1 and config["textclf"]
+    assert (student / "onnx/model.onnx").is_file()
+    assert (student / "onnx/model_quantized.onnx").is_file()
+    assert teacher_agreement(project, student) > 1 / len(CLASSES) + 0.25
+    onnx, torch = load(student, "onnx"), load(student, "torch")
+    texts = ["Stocks rally on earnings", "The cup final went to extra time"]
+    np.testing.assert_allclose(onnx.probabilities(texts), torch.probabilities(texts), atol=1e-4)
+    test = json.loads((project / "metrics/student/test.json").read_text())
+    assert test["student"] == "transformer" and test["pool_rows"] == 0
+    with serving(student) as url:
+        assert call(url, "/health")[1]["runtime"] == "onnx"
+        status, answer = post(url, {"inputs": "Stocks rally on earnings"})
+        assert status == 200 and answer[0][0]["label"] in CLASSES
+
+
+@pytest.mark.parametrize(
+    ("distill", "expected"),
+    [
+        ({"student": "tiny"}, "distill.student must be one of none, static, transformer"),
+        ({"temperature": 0}, "distill.temperature must be in (0, 100]"),
+        ({"true_label_weight": 1.5}, "distill.true_label_weight must be in [0, 1]"),
+        ({"student": "static", "model": "prajjwal1/bert-tiny"}, "distill.model names a"),
+        ({"student": "transformer", "layers": 2}, "distill.layers must be below the teacher's 2"),
+        ({"student": "static", "pool": "missing.csv"}, "distill.pool: missing.csv: file not found"),
+        ({"student": "static", "pool": "pool.xlsx"}, "distill.pool: pool.xlsx: unknown format"),
+        ({"student": "static", "pool": "other.csv"}, "distill.pool: "),
+    ],
+)
+def test_bad_distill_params_are_one_line_naming_the_key_before_any_training(
+    trained_project, tmp_path, distill, expected
+):
+    project = copy_project(trained_project, tmp_path / "repo")
+    (project / "pool.xlsx").write_text("not a table")
+    (project / "other.csv").write_text("id,body\n1,no text columns here\n")
+    before = digests(project / "models/student")
+    update_params(project, {"distill": distill})
+    message = stage_error("distill", project)
+    assert message.startswith("error: ") and expected in message, message
+    assert "params.yaml" in message or "distill.pool" in message
+    assert digests(project / "models/student") == before
