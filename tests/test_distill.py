@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,9 @@ from conftest import (
 from fixtures import CLASSES, news_rows
 from test_serve import call, post
 
+from textclf.data.checkpoint_settings import CheckpointSettings
+from textclf.data.table import DataError
+from textclf.distill.soft_labels import POOL_CHUNK_ROWS, pool_texts
 from textclf.ship.runtime import load
 
 POOL_ROWS = 300
@@ -56,7 +60,7 @@ def teacher_agreement(project: Path, student: Path) -> float:
 @pytest.fixture(scope="module")
 def static_project(trained_project, tmp_path_factory, pool) -> Path:
     project = copy_project(trained_project, tmp_path_factory.mktemp("static") / "repo")
-    assert distilled(project, student="static", pool=str(pool), epochs=20) == {"distill"}
+    assert distilled(project, student="static", pool=str(pool)) == {"distill"}
     return project
 
 
@@ -202,3 +206,36 @@ def test_bad_distill_params_are_one_line_naming_the_key_before_any_training(
     assert message.startswith("error: ") and expected in message, message
     assert "params.yaml" in message or "distill.pool" in message
     assert digests(project / "models/student") == before
+
+
+def write_pool(path: Path, rows: int, bad_row: int | None = None) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["title", "description"])
+        for index in range(rows):
+            extra = ["an extra cell"] if index == bad_row else []
+            writer.writerow([f"Title {index}", f"some words about topic {index % 97}", *extra])
+    return path
+
+
+def test_the_pool_is_streamed_in_bounded_memory(tmp_path):
+    settings = CheckpointSettings()
+    # lazily: the first chunk comes before a bad row far into the file is read
+    broken = write_pool(tmp_path / "broken.csv", 3 * POOL_CHUNK_ROWS, bad_row=2 * POOL_CHUNK_ROWS)
+    chunks = pool_texts(str(broken), settings, None)
+    assert len(next(chunks)) == POOL_CHUNK_ROWS
+    with pytest.raises(DataError):
+        list(chunks)
+    # the peak of Python allocations does not grow with the pool's rows
+    peaks = {}
+    for rows in (POOL_CHUNK_ROWS * 2, POOL_CHUNK_ROWS * 20):
+        pool = write_pool(tmp_path / f"pool-{rows}.csv", rows)
+        tracemalloc.start()
+        seen = sum(len(chunk) for chunk in pool_texts(str(pool), settings, None))
+        peaks[rows] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert seen == rows
+    small, large = peaks.values()
+    assert large < 2 * small, peaks
+    # distill.max_pool_rows stops reading early
+    assert sum(len(c) for c in pool_texts(str(pool), settings, 2500)) == 2500

@@ -12,7 +12,7 @@ from stage_deps import SOURCE, imported_modules, module_file
 
 PACKAGE = SOURCE / "textclf"
 # lower layers never import higher ones; the stages and commands (the top level) import any
-LAYERS = ("config", "data", "evaluate", "train", "quality", "tuning", "ship")
+LAYERS = ("config", "data", "evaluate", "train", "distill", "quality", "tuning", "ship")
 TOP = len(LAYERS)
 MAX_LINES = 300
 

@@ -23,7 +23,8 @@ class DistillParams:
     model: str = ""
     pca_dims: int = 256
     hidden: int = 0
-    epochs: int = 3
+    epochs: int = 2
+    head_epochs: int = 20
     batch_size: int = 32
     learning_rate: float = 5.0e-05
     head_learning_rate: float = 0.005
@@ -45,7 +46,7 @@ class DistillParams:
         check_positive("distill.pca_dims", self.pca_dims)
         if self.hidden < 0:
             raise ParamsError(f"distill.hidden must be >= 0 (0: a linear head), got {self.hidden}")
-        for key in ("epochs", "batch_size", "learning_rate", "head_learning_rate"):
+        for key in ("epochs", "head_epochs", "batch_size", "learning_rate", "head_learning_rate"):
             check_positive(f"distill.{key}", getattr(self, key))
         check_seed("distill.seed", self.seed)
         if self.model and self.student != "transformer":

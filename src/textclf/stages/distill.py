@@ -180,7 +180,7 @@ def main() -> None:
 
 def head_training(distill: DistillParams) -> HeadTraining:
     return HeadTraining(
-        epochs=distill.epochs,
+        epochs=distill.head_epochs,
         batch_size=distill.batch_size,
         learning_rate=distill.head_learning_rate,
         hidden=distill.hidden,
