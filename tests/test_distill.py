@@ -239,3 +239,17 @@ def test_the_pool_is_streamed_in_bounded_memory(tmp_path):
     assert large < 2 * small, peaks
     # distill.max_pool_rows stops reading early
     assert sum(len(c) for c in pool_texts(str(pool), settings, 2500)) == 2500
+
+
+def test_a_rerun_writes_the_same_bytes(static_project, tmp_path):
+    project = copy_project(static_project, tmp_path / "repo")
+    before = {
+        **digests(project / "models/student"),
+        **{f"metrics/{k}": v for k, v in digests(project / "metrics/student").items()},
+    }
+    assert repro(project, "--force", "--single-item", "distill") == {"distill"}
+    after = {
+        **digests(project / "models/student"),
+        **{f"metrics/{k}": v for k, v in digests(project / "metrics/student").items()},
+    }
+    assert after == before

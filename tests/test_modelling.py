@@ -288,3 +288,20 @@ def test_multi_label_pipeline_predicts_label_sets(tmp_path, tiny_bert):
         status, body = call(url, "/predict", json.dumps({"texts": texts}).encode())
     assert status == 200
     assert [p["labels"] for p in body["predictions"]] == [p.split("|") for p in ours["predicted"]]
+
+    # a static student of a multi-label teacher: label sets too, through the same commands
+    update_params(project, {"distill": {"student": "static", "hidden": 32}})
+    run(["dvc", "repro", "distill"], project)
+    student = project / "models/student"
+    assert read_json(student / "config.json")["problem_type"] == "multi_label_classification"
+    student_test = read_json(project / "metrics/student/test.json")
+    assert {"f1_micro", "hamming_loss", "agreement", "versus_teacher"} <= set(student_test)
+    predict(["--model", str(student), "--input", str(source), "--output", str(output)])
+    pupil = pd.read_csv(output)
+    assert list(pupil.columns) == list(ours.columns)
+    with serving(student) as url:
+        status, body = call(url, "/predict", json.dumps({"texts": texts}).encode())
+    assert status == 200
+    assert [p["labels"] for p in body["predictions"]] == [
+        p.split("|") if isinstance(p, str) else [] for p in pupil["predicted"]
+    ]
