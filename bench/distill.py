@@ -32,15 +32,18 @@ from textclf.ship.runtime import load as load_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = ["World", "Sports", "Business", "Sci/Tech"]
-TEACHER_STAGES = ("download", "prepare", "tokenize", "train", "evaluate", "export", "package")
+TEACHER_STAGES = (
+    *("download", "prepare", "tokenize", "train", "evaluate"),
+    *("baseline", "compare", "export", "package"),
+)
 MARKER = "## Distilled students"
 
 
 def teacher_project(args) -> Path:
     """The teacher trained once in WORK/project (its models/model, metrics/transformer)."""
     folder = args.work / "project"
-    if (folder / "models/model/onnx/model_quantized.onnx").is_file():
-        return folder
+    if (folder / "params.yaml").is_file():  # a rerun: the stages not finished yet
+        return run_teacher_stages(folder)
     rows = read_rows(args.data / "train.csv")
     labelled = subset(rows, args.labelled, [1, 2, 3, 4])
     chosen = {tuple(row) for row in labelled}
@@ -57,9 +60,16 @@ def teacher_project(args) -> Path:
     params["tokenize"]["max_length"] = args.max_length
     params["train"].update(report_to=[], save_steps=100_000)
     write_params(folder, params)
+    return run_teacher_stages(folder)
+
+
+def run_teacher_stages(folder: Path) -> Path:
     for stage in TEACHER_STAGES:
-        print(f"teacher: {stage}", flush=True)
-        run_stage(folder, stage)
+        done = folder / f".done-{stage}"
+        if not done.exists():
+            print(f"teacher: {stage}", flush=True)
+            run_stage(folder, stage)
+            done.touch()
     return folder
 
 

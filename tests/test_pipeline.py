@@ -113,6 +113,7 @@ def test_metrics_have_documented_keys_and_beat_chance(project):
         "metrics/validation.json",
         "metrics/transformer/headline.json",
         "metrics/baseline/headline.json",
+        "metrics/student/headline.json",  # empty while distill.student is none
     }
     assert files["metrics/validation.json"]["data"] == {
         key: value for key, value in train.items() if key.startswith("eval_")
@@ -315,6 +316,7 @@ def test_repro_reruns_only_what_changed(project):
         "evaluate",
         "export",
         "package",
+        "distill",
     }
     diff = json.loads(run(["dvc", "metrics", "diff", "--json"], project).stdout)
     assert diff["metrics/validation.json"]["eval_loss"]["diff"] != 0
@@ -331,6 +333,7 @@ def test_repro_reruns_only_what_changed(project):
         "evaluate",
         "export",
         "package",
+        "distill",
     }
     assert repro(project) == set()
     run(["git", "commit", "-qam", "shorter inputs"], project)
