@@ -13,9 +13,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from textclf.config.distill_params import DistillParams
+from textclf.config.errors import ParamsError
 from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.data.inputs import input_chunks, input_layout, input_texts
 from textclf.data.labels import label_matrix
+from textclf.data.table import DataError
 from textclf.data.text import model_inputs
 from textclf.train.model import is_multi_label, torch_logits
 from textclf.train.scoring import score_split, score_texts
@@ -69,6 +72,16 @@ def pool_texts(
             yield model_inputs(texts, settings.clean_backslashes)
         if max_rows is not None and seen >= max_rows:
             return
+
+
+def check_pool(distill: DistillParams, settings: CheckpointSettings) -> None:
+    """The pool file readable, with the text columns: before anything is trained."""
+    if not distill.pool:
+        return
+    try:
+        next(pool_texts(distill.pool, settings, 1), None)
+    except DataError as error:
+        raise ParamsError(f"distill.pool: {error}") from None
 
 
 def write_soft_labels(

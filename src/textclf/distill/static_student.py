@@ -20,6 +20,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from textclf.config.distill_params import DistillParams
 from textclf.config.files import read_json, write_json
 from textclf.distill.targets import distillation_loss
 
@@ -80,6 +81,18 @@ class HeadTraining:
     temperature: float
     true_label_weight: float
     seed: int
+
+    @classmethod
+    def of(cls, distill: DistillParams) -> HeadTraining:
+        return cls(
+            epochs=distill.head_epochs,
+            batch_size=distill.batch_size,
+            learning_rate=distill.head_learning_rate,
+            hidden=distill.hidden,
+            temperature=distill.temperature,
+            true_label_weight=distill.true_label_weight,
+            seed=distill.seed,
+        )
 
 
 def train_head(

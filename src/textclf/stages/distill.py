@@ -12,10 +12,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from transformers import PreTrainedTokenizerBase
 
 from textclf.config.distill_params import DistillParams
-from textclf.config.errors import ParamsError
 from textclf.config.files import atomic_path, read_json, write_json, write_text
 from textclf.config.model_params import ModelParams, TokenizeParams
 from textclf.config.paths import (
@@ -30,8 +31,8 @@ from textclf.config.sections import load_sections
 from textclf.config.train_params import TrainParams
 from textclf.data.checkpoint_settings import checkpoint_settings_of
 from textclf.data.schema import read_schema
-from textclf.data.table import DataError
-from textclf.distill.soft_labels import pool_texts, write_soft_labels
+from textclf.distill.agreement import with_teacher_comparison
+from textclf.distill.soft_labels import check_pool, write_soft_labels
 from textclf.distill.static_student import (
     HeadTraining,
     StaticScorer,
@@ -44,7 +45,6 @@ from textclf.distill.transformer_student import (
     load_student_start,
     train_transformer_student,
 )
-from textclf.evaluate.comparison import compare, read_predictions
 from textclf.evaluate.metrics import write_test_results
 from textclf.ship.onnx_export import export_onnx, quantize_int8
 from textclf.ship.student_card import student_card
@@ -65,16 +65,6 @@ class Sections:
     train: TrainParams
     evaluate: EvaluateParams
     export: ExportParams
-
-
-def check_pool(distill: DistillParams, settings: object) -> None:
-    """The pool file readable, with the text columns: before anything is trained."""
-    if not distill.pool:
-        return
-    try:
-        next(pool_texts(distill.pool, settings, 1), None)
-    except DataError as error:
-        raise ParamsError(f"distill.pool: {error}") from None
 
 
 def main() -> None:
@@ -115,37 +105,12 @@ def main() -> None:
         )
         student = work / "student"
         student.mkdir()
-        config = teacher.config.to_dict()
+        texts = test["text"].tolist()
         if distill.student == "static":
-            static = distill_embeddings(TRAINED_DIR, distill.pca_dims)
-            head = train_head(static, soft_labels, work, multi_label, head_training(distill))
-            keys = ("id2label", "label2id", "problem_type", "textclf")
-            kept = {k: config[k] for k in keys if k in config}
-            kept["num_labels"] = len(schema.classes)
-            save_static_student(student, static, head, kept, distill.hidden)
-            probabilities = StaticScorer(student).probabilities(test["text"].tolist())
+            probabilities = make_static(params, teacher.config, soft_labels, student, texts)
         else:
-            model = load_student_start(TRAINED_DIR, distill, schema.classes, multi_label)
-            model.config.textclf = settings.to_config()
-            model = train_transformer_student(
-                model,
-                tokenizer,
-                soft_labels,
-                work,
-                distill,
-                params.train,
-                params.tokenize.max_length,
-            )
-            model.save_pretrained(student)
-            tokenizer.save_pretrained(student)
-            export_student(model, student, params.export)
-            probabilities = score_texts(
-                torch_logits(model, evaluate.precision),
-                tokenizer,
-                settings,
-                test["text"].tolist(),
-                multi_label,
-                evaluate.batch_size,
+            probabilities = make_transformer(
+                params, teacher.config, tokenizer, soft_labels, student, texts
             )
         results = work / "metrics"
         write_test_results(
@@ -160,7 +125,7 @@ def main() -> None:
             separator=schema.label_separator,
             notes={"student": distill.student, **counts},
         )
-        summary = versus_teacher(results)
+        summary = with_teacher_comparison(results, TRANSFORMER_DIR / "predictions.csv")
         teacher_test = read_json(TRANSFORMER_DIR / "test.json")
         card = student_card(
             distill.student, params.model.name, schema.classes, summary, teacher_test
@@ -178,29 +143,52 @@ def main() -> None:
     )
 
 
-def head_training(distill: DistillParams) -> HeadTraining:
-    return HeadTraining(
-        epochs=distill.head_epochs,
-        batch_size=distill.batch_size,
-        learning_rate=distill.head_learning_rate,
-        hidden=distill.hidden,
-        temperature=distill.temperature,
-        true_label_weight=distill.true_label_weight,
-        seed=distill.seed,
+def make_static(
+    params: Sections, config: object, soft_labels: Path, folder: Path, test: list[str]
+) -> np.ndarray:
+    """The static student in `folder`; its probabilities on the `test` texts."""
+    distill = params.distill
+    static = distill_embeddings(TRAINED_DIR, distill.pca_dims)
+    head = train_head(
+        static, soft_labels, folder.parent, is_multi_label(config), HeadTraining.of(distill)
     )
+    entries = config.to_dict()
+    kept = {
+        k: entries[k] for k in ("id2label", "label2id", "problem_type", "textclf") if k in entries
+    }
+    kept["num_labels"] = len(entries["id2label"])
+    save_static_student(folder, static, head, kept, distill.hidden)
+    return StaticScorer(folder).probabilities(test)
 
 
-def versus_teacher(results: Path) -> dict:
-    """The student's test.json under `results`, with the paired difference from the teacher
-    (student minus teacher) and the share of test rows whose prediction they share."""
-    teacher = read_predictions(TRANSFORMER_DIR / "predictions.csv", "teacher")
-    student = read_predictions(results / "predictions.csv", "student")
-    difference = compare([("teacher", teacher)], [("student", student)])
-    agreement = float((teacher["predicted"] == student["predicted"]).mean())
-    test = read_json(results / "test.json")
-    test.update(agreement=round(agreement, 6), versus_teacher=difference)
-    write_json(results / "test.json", test)
-    return test
+def make_transformer(
+    params: Sections,
+    config: object,
+    tokenizer: PreTrainedTokenizerBase,
+    soft_labels: Path,
+    folder: Path,
+    test: list[str],
+) -> np.ndarray:
+    """The transformer student in `folder`, with its ONNX export; its probabilities on `test`."""
+    settings = checkpoint_settings_of(config)
+    multi_label = is_multi_label(config)
+    classes = [config.id2label[i] for i in range(config.num_labels)]
+    model = load_student_start(TRAINED_DIR, params.distill, classes, multi_label)
+    model.config.textclf = settings.to_config()
+    model = train_transformer_student(
+        model,
+        tokenizer,
+        soft_labels,
+        folder.parent,
+        params.distill,
+        params.train,
+        params.tokenize.max_length,
+    )
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    export_student(model, folder, params.export)
+    logits = torch_logits(model, params.evaluate.precision)
+    return score_texts(logits, tokenizer, settings, test, multi_label, params.evaluate.batch_size)
 
 
 def export_student(model: object, folder: Path, export: ExportParams) -> None:
