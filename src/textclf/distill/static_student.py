@@ -23,6 +23,7 @@ from torch import nn
 from textclf.config.distill_params import DistillParams
 from textclf.config.files import read_json, write_json
 from textclf.distill.targets import distillation_loss
+from textclf.train.model import to_probabilities
 
 STATIC_MODEL_TYPE = "textclf-static"
 EMBEDDINGS_DIR = "static"
@@ -104,15 +105,15 @@ def train_head(
     rows = table.metadata.num_rows
     n_classes = table.schema_arrow.field("teacher").type.list_size
     dims = embed(static, [""]).shape[1]
+
+    def on_disk(name: str, dtype: type, *shape: int) -> np.ndarray:
+        return np.lib.format.open_memmap(work / f"{name}.npy", "w+", dtype, (rows, *shape))
+
     arrays = {
-        "features": np.lib.format.open_memmap(
-            work / "features.npy", "w+", np.float32, (rows, dims)
-        ),
-        "teacher": np.lib.format.open_memmap(
-            work / "teacher.npy", "w+", np.float32, (rows, n_classes)
-        ),
-        "truth": np.lib.format.open_memmap(work / "truth.npy", "w+", np.float32, (rows, n_classes)),
-        "labelled": np.lib.format.open_memmap(work / "labelled.npy", "w+", np.bool_, (rows,)),
+        "features": on_disk("features", np.float32, dims),
+        "teacher": on_disk("teacher", np.float32, n_classes),
+        "truth": on_disk("truth", np.float32, n_classes),
+        "labelled": on_disk("labelled", np.bool_),
     }
     start = 0
     for batch in table.iter_batches(batch_size=ENCODE_BATCH):
@@ -175,19 +176,18 @@ class StaticScorer:
     def __init__(self, folder: Path):
         from model2vec import StaticModel
 
-        config = read_json(folder / "config.json")
+        self.config = read_json(folder / "config.json")  # classes and text settings too
         self.static = StaticModel.from_pretrained(folder / EMBEDDINGS_DIR)
         state = load_file(folder / HEAD_FILE)
         dims = state["layers.0.weight"].shape[1]
-        self.head = Head(dims, int(config["num_labels"]), int(config.get("hidden", 0)))
+        self.head = Head(dims, int(self.config["num_labels"]), int(self.config.get("hidden", 0)))
         self.head.load_state_dict(state)
         self.head.eval()
-        self.multi_label = config.get("problem_type") == "multi_label_classification"
+        self.multi_label = self.config.get("problem_type") == "multi_label_classification"
 
-    def probabilities(self, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.head.layers[-1].out_features), dtype=np.float32)
         with torch.inference_mode():
-            logits = self.head(torch.from_numpy(embed(self.static, texts)))
-            scores = torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, -1)
-        return scores.numpy()
+            logits = self.head(torch.from_numpy(embed(self.static, texts))).numpy()
+        return to_probabilities(logits, self.multi_label)

@@ -23,7 +23,7 @@ from textclf.config.distill_params import DistillParams
 from textclf.config.errors import ParamsError
 from textclf.config.train_params import TrainParams
 from textclf.distill.targets import distillation_loss
-from textclf.train.model import is_multi_label
+from textclf.train.model import is_multi_label, load_model_for_training
 from textclf.train.training import training_arguments
 
 
@@ -138,8 +138,6 @@ def load_student_start(
 ) -> PreTrainedModel:
     """Where the student starts: the shrunk teacher, or `distill.model` with a new head."""
     if distill.model:
-        from textclf.train.model import load_model_for_training
-
         return load_model_for_training(distill.model, classes, multi_label)
     teacher = AutoModelForSequenceClassification.from_pretrained(teacher_dir, use_safetensors=True)
     return shrunk_teacher(teacher, distill.layers)

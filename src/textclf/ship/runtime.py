@@ -142,12 +142,12 @@ def load_static(folder: Path, runtime: str) -> Classifier:
         raise CheckpointError(
             f"{folder} is a static student: it runs without --runtime {runtime} (leave it auto)"
         )
-    config = read_json(folder / "config.json")
     try:
         scorer = StaticScorer(folder)
     except (OSError, KeyError, ValueError, RuntimeError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(f"{folder}: incomplete static student ({reason})") from None
+    config = scorer.config
     classes = [config["id2label"][str(i)] for i in range(int(config["num_labels"]))]
     return Classifier(
         "static", classes, None, scorer, checkpoint_settings_of(config), scorer.multi_label
