@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -23,11 +24,13 @@ from conftest import (
     update_params,
 )
 from fixtures import news_rows, write_news_csv
+from ruamel.yaml import YAML
 
 from textclf.config.search_params import SearchParams
 from textclf.tuning.heartbeat import ask
-from textclf.tuning.search import open_study
-from textclf.tuning.search_space import distributions
+from textclf.tuning.sampler import trial_seed
+from textclf.tuning.search_space import distributions, overrides
+from textclf.tuning.study import open_study
 from textclf.tuning.trials import run_experiment, trial_progress
 
 COMMAND = [sys.executable, "-m", "textclf.search"]
@@ -237,7 +240,8 @@ def test_a_storage_optuna_cannot_open_is_one_line(tmp_path, storage, shown):
 
 def test_a_search_of_up_to_ten_trials_is_a_seeded_random_search(tmp_path):
     """docs/recipes.md: TPE proposes from what it has seen only after its first 10 trials
-    (Optuna's n_startup_trials); before that, the study's seed fixes its random samples."""
+    (Optuna's n_startup_trials); before that, each trial's random sample is fixed by
+    `search.seed` and the trial's number."""
     params = SearchParams(storage=f"sqlite:///{tmp_path / 'optuna.db'}")
     study, _ = open_study(params, tmp_path)
     space = distributions(params.space)
@@ -246,10 +250,44 @@ def test_a_search_of_up_to_ten_trials_is_a_seeded_random_search(tmp_path):
         trial = ask(study, space)
         study.tell(trial, float(value))
         proposed.append(trial.params)
-    random = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=params.seed))
-    samples = [random.ask(space).params for _ in range(11)]
+    samples = [
+        optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=trial_seed(params.seed, n)))
+        .ask(space)
+        .params
+        for n in range(11)
+    ]
     assert proposed[:10] == samples[:10]
     assert proposed[10] != samples[10]
+
+
+def test_a_continued_study_and_a_second_worker_propose_new_values_reproducibly(tmp_path):
+    """Each process opens the study with a new sampler: a continuation (`--trials 2`, then
+    `--trials 4`) and a second worker must not propose the first trials' values again, and the
+    same seed must give the same proposals on a fresh study."""
+
+    def proposals(folder: Path, processes: int, seed: int = 0) -> list[dict]:
+        folder.mkdir()
+        params = SearchParams(storage=f"sqlite:///{folder / 'optuna.db'}", seed=seed)
+        space, found = distributions(params.space), []
+        for _ in range(processes):
+            study, _ = open_study(params, folder)  # what a new process does
+            for _ in range(2):
+                trial = ask(study, space)
+                study.tell(trial, 0.5)
+                found.append(trial.params)
+        return found
+
+    continued = proposals(tmp_path / "a", processes=3)
+    assert len({repr(values) for values in continued}) == 6
+    assert proposals(tmp_path / "b", processes=3) == continued
+    assert proposals(tmp_path / "c", processes=3, seed=1) != continued
+
+    params = SearchParams(storage=f"sqlite:///{tmp_path / 'shared.db'}")
+    one, _ = open_study(params, tmp_path)
+    two, _ = open_study(params, tmp_path)  # a second worker, its trials interleaved
+    space = distributions(params.space)
+    first, second = ask(one, space), ask(two, space)
+    assert first.params != second.params
 
 
 def test_a_time_budget_stops_new_trials_and_a_running_trial_reports_its_step(searched, tmp_path):
@@ -271,3 +309,170 @@ def test_a_time_budget_stops_new_trials_and_a_running_trial_reports_its_step(sea
     assert all(re.fullmatch(r"  progress: (preparing|step \d+/\d+), \d+ s", x) for x in lines)
     steps = trial_metrics(project, "progress")["schedule"]["steps"]
     assert trial_progress(log) == f"step {steps}/{steps}"
+
+
+def test_a_study_is_ranked_on_one_metric_and_one_set_of_validation_rows(searched, tmp_path):
+    """A study records what its trials are comparable on: another `search.metric` (or
+    direction) is refused before any trial, a trial scored on other validation rows fails with
+    one line, and such trials already in the study (a teammate's) are kept off the ranking."""
+    project = copy_project(searched["project"], tmp_path / "copy")
+    before = len(study(project).trials)
+    for metric, shown in [("eval_f1_macro", "higher"), ("eval_loss", "lower")]:
+        update_params(project, {"search": {"metric": metric}})
+        result = search(project, check=False)
+        error = result.stderr.strip()
+        assert result.returncode == 1 and "\n" not in error, result.stderr
+        assert error.startswith(
+            f"error: search.metric {metric} ({shown} is better): study search ranks its trials "
+            "on eval_accuracy (higher is better)"
+        )
+    assert len(study(project).trials) == before
+
+    update_params(project, {"search": {"metric": "eval_accuracy"}})
+    shared = study(project)
+    winner = max(
+        shared.get_trials(states=[optuna.trial.TrialState.COMPLETE]), key=lambda t: t.value
+    )
+    for name, attrs in [
+        ("other-rows", {"validation": "0123456789abcdef"}),
+        ("before-fingerprints", {}),  # a trial recorded before studies kept fingerprints
+    ]:
+        shared.add_trial(
+            optuna.trial.create_trial(
+                params=winner.params,
+                distributions=winner.distributions,
+                value=1.0,  # better than any real trial: it must still not win
+                user_attrs={
+                    **attrs,
+                    "experiment": name,
+                    "labels": ["World"] * 3,
+                    "predicted": ["World"] * 3,
+                    "classes": winner.user_attrs["classes"],
+                },
+            )
+        )
+    output = search(project, "--trials", str(len(shared.trials))).stdout
+    board = output[output.index("leaderboard") :]
+    assert re.search(r"^-\s+other-rows\s+incomparable", board, re.M), board
+    assert re.search(r"^-\s+before-fingerprints\s+incomparable", board, re.M), board
+    assert f"the winner is {winner.user_attrs['experiment']}" in output
+
+    update_params(project, {"prepare": {"validation_size": 0.2}})
+    result = search(project, "--trials", str(len(shared.trials) + 1), check=False)
+    error = result.stderr.strip()
+    assert result.returncode == 1 and "\n" not in error, result.stderr
+    assert re.fullmatch(
+        r"error: search-\d+ was scored on other validation rows than study search's trials .*"
+        r"name a new search\.study",
+        error,
+    )
+    last = study(project).trials[-1]
+    assert last.state == optuna.trial.TrialState.FAIL
+
+
+NASTY_VALUES = [
+    "café 日本",  # non-ASCII
+    "${oc.env:HOME}",  # an interpolation: would write the environment into params.yaml
+    "\\${x} and \\\\${y}",  # backslashes before one
+    "a,b \"quoted\" 'too'",  # a comma would start a DVC sweep
+    "C:\\models\\bert\\",  # backslashes, one at the end
+    "tab\there",
+    "null",
+]
+
+
+def test_trial_values_reach_dvc_exp_run_unchanged(tmp_path):
+    """Each value goes through the real `dvc exp run -S` parser (Hydra, then OmegaConf) and
+    lands in params.yaml exactly as the study proposed it."""
+    run(["git", "init", "-q"], tmp_path)
+    run(["dvc", "init", "-q"], tmp_path)
+    keys = {f"texts.value{i}": value for i, value in enumerate(NASTY_VALUES)}
+    (tmp_path / "params.yaml").write_text(
+        "texts:\n" + "".join(f"  value{i}: x\n" for i in range(len(keys)))
+    )
+    (tmp_path / "dvc.yaml").write_text("stages:\n  noop:\n    cmd: echo\n    params: [texts]\n")
+    run(["git", "add", "."], tmp_path)
+    run(["git", "commit", "-qm", "init"], tmp_path)
+    run(["dvc", "exp", "run", *overrides(keys), "noop"], tmp_path)
+    written = YAML(typ="safe").load((tmp_path / "params.yaml").read_text())["texts"]
+    assert [written[f"value{i}"] for i in range(len(keys))] == NASTY_VALUES
+
+
+@pytest.mark.parametrize(
+    ("stored", "problem"),
+    [
+        ({"experiment": "../../outside"}, "experiment name '../../outside' is not one"),
+        ({"rename": "train.processes"}, "param train.processes: not a searchable key"),
+        ({"value": -1.0}, "param train.learning_rate: train.learning_rate must be > 0"),
+    ],
+)
+def test_what_the_shared_study_holds_is_checked_before_use(searched, tmp_path, stored, problem):
+    """A crafted trial in the shared study (written to its database directly) would name a log
+    file outside the repository, or set any param through the seed reruns: one line, nothing
+    run."""
+    project = copy_project(searched["project"], tmp_path / "copy")
+    shared = study(project)
+    real = shared.get_trials(states=[optuna.trial.TrialState.COMPLETE])[0]
+    experiment = stored.get("experiment", "search-99")
+    shared.add_trial(
+        optuna.trial.create_trial(
+            params=real.params,
+            distributions=real.distributions,
+            value=0.5,
+            user_attrs={**real.user_attrs, "experiment": experiment},
+        )
+    )
+    added = shared.get_trials()[-1]._trial_id
+    with sqlite3.connect(project / "search/optuna.db") as database:
+        if "rename" in stored:
+            database.execute(
+                "UPDATE trial_params SET param_name = ? WHERE trial_id = ? AND param_name = ?",
+                (stored["rename"], added, "train.epochs"),
+            )
+        if "value" in stored:
+            database.execute(
+                "UPDATE trial_params SET param_value = ? WHERE trial_id = ? AND param_name = ?",
+                (stored["value"], added, "train.learning_rate"),
+            )
+    result = search(project, "--trials", str(len(shared.trials)), "--seeds", "2", check=False)
+    error = result.stderr.strip()
+    assert result.returncode == 1 and "\n" not in error, result.stderr
+    assert error.startswith(f"error: search.storage: trial {len(shared.trials) - 1} of study ")
+    assert problem in error, error
+    assert "seed rerun" not in result.stdout and not (tmp_path / "outside.log").exists()
+
+
+def test_apply_of_another_machine_s_winner_and_a_reset_study_say_what_to_do(searched, tmp_path):
+    project = copy_project(searched["project"], tmp_path / "copy")
+    board = pd.read_csv(project / "search/search.csv")
+    winner = board.loc[board["rank"] == 1, "experiment"].item()
+    for name in experiments(project):  # as on a machine that ran none of the trials
+        run(["dvc", "exp", "remove", name], project)
+    result = search(project, "--trials", str(len(study(project).trials)), "--apply", check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"error: dvc exp apply {winner}: no such experiment here; it ran on another machine: "
+        f"`dvc exp pull origin {winner}` first"
+    )
+
+    reset = copy_project(searched["project"], tmp_path / "reset")
+    (reset / "search/optuna.db").unlink()  # the study starts over: search-0 exists already
+    result = search(reset, "--trials", "1", check=False)
+    error = result.stderr.strip()
+    assert result.returncode == 1 and "\n" not in error, result.stderr
+    assert error.startswith("error: experiment search-0 already exists, from an earlier study")
+
+
+def test_seed_reruns_of_a_searched_seed_start_from_the_trial_s_own(searched, tmp_path):
+    project = copy_project(searched["project"], tmp_path / "copy")
+    update_params(
+        project,
+        {"search": {"study": "seeded", "space": {"train.seed": {"choices": [5]}}, "top": 1}},
+    )
+    run(["git", "commit", "-qam", "seed in the space"], project)
+    output = search(project, "--trials", "1", "--seeds", "2").stdout
+    assert "seed rerun: seeded-0-seed1 (train.seed 6)" in output
+    params = YAML(typ="safe").load(
+        dvc.api.read("params.yaml", repo=str(project), rev="seeded-0-seed1")
+    )
+    assert params["train"]["seed"] == 6

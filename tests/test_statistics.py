@@ -9,6 +9,7 @@ import pytest
 from sklearn.metrics import f1_score
 
 from textclf.evaluate.statistics import SEED, bootstrap_intervals, mcnemar, paired_difference
+from textclf.tuning.leaderboard import COMPLETE, Entry, build_board
 
 
 def predictions(rows: int, accuracy: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -115,3 +116,25 @@ def test_groups_score_their_mean_and_seed_spread_widens_the_interval():
     single = paired_difference(labels, [a2], [b], 4)
     group_width = group["accuracy_diff_high"] - group["accuracy_diff_low"]
     assert group_width > single["accuracy_diff_high"] - single["accuracy_diff_low"]
+
+
+def test_the_leaderboard_interval_is_of_the_seeds_mean_it_stands_beside():
+    """`textclf search --seeds`: a configuration's score is its seeds' mean, so its interval is
+    the mean's (rows and seeds resampled), not the first seed's."""
+    generator = np.random.default_rng(0)
+    names = ["World", "Sports", "Business", "Sci/Tech"]
+    labels = generator.integers(0, 4, 300)
+    good = np.where(generator.random(300) < 0.9, labels, (labels + 1) % 4)
+    poor = np.where(generator.random(300) < 0.6, labels, (labels + 1) % 4)
+    runs = [[names[i] for i in good], [names[i] for i in poor]]
+    entry = Entry("search-0", {}, COMPLETE, [0.9, 0.6], runs)
+    board = build_board([entry], "eval_accuracy", False, [names[i] for i in labels], names)
+    low, high = board.bounds["search-0"]
+    mean = ((good == labels).mean() + (poor == labels).mean()) / 2
+    assert low < mean < high
+    first_seed = bootstrap_intervals(labels, good, 4)
+    assert not first_seed["accuracy_low"] < mean < first_seed["accuracy_high"]
+    single = build_board(
+        [Entry("one", {}, COMPLETE, [0.9], runs[:1])], "m", False, [names[i] for i in labels], names
+    )
+    assert single.bounds["one"] == (first_seed["accuracy_low"], first_seed["accuracy_high"])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from dvc.exceptions import DvcException
 from dvc.repo import Repo
+from dvc.repo.experiments.exceptions import InvalidExpRevError
 
 from textclf.config.arguments import OneLineParser, description, positive_int
 from textclf.config.errors import UserError
@@ -55,6 +57,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf search") -> Non
     parser.add_argument("--repo", default=".", help="the project's root (default: here)")
     args = parser.parse_args(argv)
     repo = Path(args.repo).resolve()
+    # SIGTERM (a scheduler, `kill`) stops the search as Ctrl-C does: the running trial is
+    # stopped with its processes and marked failed, the finished ones are kept
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         if not (repo / "dvc.yaml").is_file():
             raise UserError(f"{repo}: no dvc.yaml here (run from the project's root, or --repo)")
@@ -88,6 +93,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf search") -> Non
         raise SystemExit(f"error: {error}") from None
 
 
+def interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def apply_winner(repo: Path, experiment: str | None) -> None:
     """`dvc exp apply` the winner, then `dvc repro` the stages after train: the test split is
     scored for this one recipe."""
@@ -99,6 +108,11 @@ def apply_winner(repo: Path, experiment: str | None) -> None:
     try:
         with logger_level("dvc_data.index.checkout", logging.ERROR), Repo(str(repo)) as project:
             project.experiments.apply(experiment, allow_missing=True)
+    except InvalidExpRevError:  # another machine's trial, not pulled here
+        raise UserError(
+            f"dvc exp apply {experiment}: no such experiment here; it ran on another machine: "
+            f"`dvc exp pull origin {experiment}` first"
+        ) from None
     except DvcException as error:
         raise UserError(f"dvc exp apply {experiment}: {error}") from None
     if subprocess.run([*dvc_command(), "repro"], cwd=repo).returncode != 0:

@@ -28,6 +28,8 @@ class DistillParams:
     batch_size: int = 32
     learning_rate: float = 5.0e-05
     head_learning_rate: float = 0.005
+    tune_epochs: int = 0
+    tune_learning_rate: float = 0.001
     seed: int = 0
 
     def check(self) -> None:
@@ -48,6 +50,12 @@ class DistillParams:
             raise ParamsError(f"distill.hidden must be >= 0 (0: a linear head), got {self.hidden}")
         for key in ("epochs", "head_epochs", "batch_size", "learning_rate", "head_learning_rate"):
             check_positive(f"distill.{key}", getattr(self, key))
+        if self.tune_epochs < 0:
+            raise ParamsError(
+                f"distill.tune_epochs must be >= 0 (0: the vectors as distilled), got "
+                f"{self.tune_epochs}"
+            )
+        check_positive("distill.tune_learning_rate", self.tune_learning_rate)
         check_seed("distill.seed", self.seed)
         if self.model and self.student != "transformer":
             raise ParamsError(

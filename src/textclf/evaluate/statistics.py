@@ -59,15 +59,7 @@ def paired_difference(
         runs = [np.asarray(run) for run in runs]
         full = np.arange(len(labels))[None, :]
         point[side] = [resampled_scores(labels, run, num_classes, full) for run in runs]
-        per_run = [resampled_scores(labels, run, num_classes, rows) for run in runs]
-        # a group: the mean over runs drawn with replacement, per resample
-        drawn = generator.integers(0, len(runs), size=(resamples, len(runs)))
-        resampled[side] = {
-            name: np.stack([s[name] for s in per_run])[drawn, np.arange(resamples)[:, None]].mean(
-                axis=1
-            )
-            for name in METRICS
-        }
+        resampled[side] = group_scores(labels, runs, num_classes, rows, generator)
     result = {}
     for name in METRICS:
         means = {side: np.mean([s[name][0] for s in point[side]]) for side in point}
@@ -75,6 +67,43 @@ def paired_difference(
         low, high = percentile_interval(resampled["b"][name] - resampled["a"][name])
         result[f"{name}_diff_low"], result[f"{name}_diff_high"] = low, high
     return result
+
+
+def group_intervals(
+    labels: np.ndarray,
+    runs: Sequence[np.ndarray],
+    num_classes: int,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> dict[str, float]:
+    """95% bootstrap bounds of the mean accuracy and macro F1 of a group of runs (one per
+    seed) on the same rows, rows and runs resampled as in `paired_difference`: the interval
+    that goes with a mean over seeds (one run: `bootstrap_intervals`' bounds)."""
+    labels = np.asarray(labels)
+    rows = resampled_rows(len(labels), resamples, seed)
+    generator = np.random.default_rng(seed + 1)
+    scores = group_scores(labels, [np.asarray(run) for run in runs], num_classes, rows, generator)
+    bounds = {}
+    for name in METRICS:
+        bounds[f"{name}_low"], bounds[f"{name}_high"] = percentile_interval(scores[name])
+    return bounds
+
+
+def group_scores(
+    labels: np.ndarray,
+    runs: Sequence[np.ndarray],
+    num_classes: int,
+    rows: np.ndarray,
+    generator: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """Per resample of `rows`, the mean score of the runs drawn with replacement."""
+    per_run = [resampled_scores(labels, run, num_classes, rows) for run in runs]
+    resamples = len(rows)
+    drawn = generator.integers(0, len(runs), size=(resamples, len(runs)))
+    picked = np.arange(resamples)[:, None]
+    return {
+        name: np.stack([s[name] for s in per_run])[drawn, picked].mean(axis=1) for name in METRICS
+    }
 
 
 def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> dict[str, float]:

@@ -45,6 +45,7 @@ from textclf.distill.transformer_student import (
     load_student_start,
     train_transformer_student,
 )
+from textclf.distill.tuned_vectors import VectorTuning, tune_vectors
 from textclf.evaluate.metrics import write_test_results
 from textclf.ship.onnx_export import export_onnx, quantize_int8
 from textclf.ship.student_card import student_card
@@ -149,9 +150,18 @@ def make_static(
     """The static student in `folder`; its probabilities on the `test` texts."""
     distill = params.distill
     static = distill_embeddings(TRAINED_DIR, distill.pca_dims)
-    head = train_head(
-        static, soft_labels, folder.parent, is_multi_label(config), HeadTraining.of(distill)
-    )
+    multi_label = is_multi_label(config)
+    head = train_head(static, soft_labels, folder.parent, multi_label, HeadTraining.of(distill))
+    if distill.tune_epochs:
+        tuning = VectorTuning(
+            epochs=distill.tune_epochs,
+            learning_rate=distill.tune_learning_rate,
+            batch_size=distill.batch_size,
+            temperature=distill.temperature,
+            true_label_weight=distill.true_label_weight,
+            seed=distill.seed,
+        )
+        tune_vectors(static, head, soft_labels, folder.parent, multi_label, tuning)
     entries = config.to_dict()
     kept = {
         k: entries[k] for k in ("id2label", "label2id", "problem_type", "textclf") if k in entries

@@ -1,6 +1,7 @@
 """The search's leaderboard: every configuration tried, ranked on its validation metric (the
-mean over its seeds), with a bootstrap interval of its validation accuracy, and whether the
-best can be told apart from the runner-up (a paired bootstrap on the same validation rows)."""
+mean over its seeds), with a bootstrap interval of its validation accuracy (of the same mean,
+over the validation rows and the seeds), and whether the best can be told apart from the
+runner-up (a paired bootstrap on the same validation rows)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ import pandas as pd
 
 from textclf.config.files import atomic_path
 from textclf.evaluate.comparison import class_ids
-from textclf.evaluate.statistics import bootstrap_intervals, paired_difference
+from textclf.evaluate.statistics import group_intervals, paired_difference
 
 COMPLETE = "complete"
+INCOMPARABLE = "incomparable"  # finished, but scored on other validation rows than the study's
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class Entry:
 
     experiment: str
     values: dict[str, Any]
-    state: str  # complete, pruned or failed
+    state: str  # complete, pruned, failed or incomparable
     scores: list[float] = field(default_factory=list)  # the metric of each run (seeds)
     predicted: list[list[str]] = field(default_factory=list)  # each run's validation predictions
     seconds: float = 0.0
@@ -71,9 +73,9 @@ def build_board(
     complete.sort(key=lambda entry: entry.score, reverse=not lower_is_better)
     rest = [entry for entry in entries if entry not in complete]
     bounds = {}
-    for entry in complete:
-        ids, (predicted,), categories = class_ids(labels, entry.predicted[:1], classes)
-        found = bootstrap_intervals(ids, predicted, categories)
+    for entry in complete:  # the interval of the seeds' mean, the score it stands beside
+        ids, runs, categories = class_ids(labels, entry.predicted, classes)
+        found = group_intervals(ids, runs, categories)
         bounds[entry.experiment] = (found["accuracy_low"], found["accuracy_high"])
     versus = None
     if len(complete) >= 2:

@@ -13,64 +13,34 @@ from pathlib import Path
 
 import optuna
 from optuna.trial import TrialState
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from textclf.config.errors import UserError
-from textclf.config.files import redact, without_password
 from textclf.config.paths import SEARCH_LOG_DIR
 from textclf.config.search_params import SearchParams
-from textclf.tuning.heartbeat import HeartbeatStorage, ask, beating, fail_silent_trials
-from textclf.tuning.leaderboard import COMPLETE, Board, Entry, build_board, render_board
-from textclf.tuning.pruning import median_pruner, trial_environment
+from textclf.tuning.comparability import (
+    VALIDATION,
+    claim_validation,
+    comparable_trials,
+    validation_fingerprint,
+)
+from textclf.tuning.heartbeat import ask, beating, fail_silent_trials
+from textclf.tuning.leaderboard import (
+    COMPLETE,
+    INCOMPARABLE,
+    Board,
+    Entry,
+    build_board,
+    render_board,
+)
+from textclf.tuning.pruning import trial_environment
 from textclf.tuning.search_space import distributions, overrides
+from textclf.tuning.stored_trials import checked_rerun, checked_values, experiment_name
+from textclf.tuning.study import open_study, storage_url
 from textclf.tuning.trials import TrialError, TrialResult, read_trial, run_experiment
 
 COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 MAX_FAILURES_IN_A_ROW = 3
-OPEN_ATTEMPTS = 6
-
-
-def storage_url(search: SearchParams, repo: Path) -> str:
-    """`search.storage`, a relative SQLite path taken from the project's root."""
-    prefix = "sqlite:///"
-    url = search.storage
-    if url.startswith(prefix) and not url.startswith(prefix + "/"):
-        path = (repo / url[len(prefix) :]).resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return prefix + str(path)
-    return url
-
-
-def storage_error(storage: str, reason: str) -> UserError:
-    """One line naming `search.storage`, its password (in the URL or the reason) hidden."""
-    return UserError(f"search.storage {redact(storage)}: {without_password(reason, storage)}")
-
-
-def open_study(search: SearchParams, repo: Path) -> tuple[optuna.Study, HeartbeatStorage]:
-    """The study named `search.study`, created on first use and continued after, and its
-    storage. Workers that start together race to create the storage's tables: the loser
-    retries and joins."""
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    url = storage_url(search, repo)
-    for attempt in range(OPEN_ATTEMPTS):
-        try:
-            storage = HeartbeatStorage(url, search.heartbeat_seconds)
-            study = optuna.create_study(
-                storage=storage,
-                study_name=search.study,
-                sampler=optuna.samplers.TPESampler(seed=search.seed),
-                pruner=median_pruner() if search.prune else optuna.pruners.NopPruner(),
-                direction="minimize" if search.lower_is_better else "maximize",
-                load_if_exists=True,
-            )
-            return study, storage
-        except (ValueError, ImportError, ArgumentError) as error:  # not a URL Optuna can open
-            raise storage_error(search.storage, str(error)) from None
-        except SQLAlchemyError as error:
-            if attempt == OPEN_ATTEMPTS - 1:
-                raise storage_error(search.storage, str(error).strip().splitlines()[0]) from None
-            time.sleep(0.5 * (attempt + 1))
-    raise AssertionError("unreachable")
+SEED_KEY = "train.seed"
 
 
 @dataclass
@@ -132,7 +102,11 @@ class Search:
             except BaseException:  # Ctrl-C or a bad metric: finished trials stay, this one failed
                 self.study.tell(trial, state=TrialState.FAIL)
                 raise
-            record(trial, result, self.search.metric)
+            try:
+                record(trial, result, self.search.metric)
+            except UserError:  # scored on other validation rows than the study's trials
+                self.study.tell(trial, state=TrialState.FAIL)
+                raise
             self.study.tell(trial, value)
             failures = 0
             self.ran += 1
@@ -175,16 +149,19 @@ class Search:
 
     def rerun_seeds(self, seeds: int) -> None:
         """The best `search.top` configurations rerun with `seeds` seeds in all (train.seed,
-        train.seed + 1, ...); each rerun is an experiment named `<trial>-seed<k>`."""
+        train.seed + 1, ...); each rerun is an experiment named `<trial>-seed<k>`. Where
+        `train.seed` is searched, the trial's own seed is the first of them."""
         for entry in self.board().entries[: self.search.top]:
             if entry.state != COMPLETE:
                 continue
+            values = {key: v for key, v in entry.values.items() if key != SEED_KEY}
+            first_seed = int(entry.values.get(SEED_KEY, self.train_seed))
             for k in range(1, seeds):
                 name = f"{entry.experiment}-seed{k}"
                 if name in self.study.user_attrs:
                     continue
-                self.say(f"seed rerun: {name} (train.seed {self.train_seed + k})")
-                result = self.run_one(name, entry.values, seed=self.train_seed + k)
+                self.say(f"seed rerun: {name} (train.seed {first_seed + k})")
+                result = self.run_one(name, values, seed=first_seed + k)
                 self.study.set_user_attr(
                     name,
                     {
@@ -199,23 +176,30 @@ class Search:
         """Every trial of the study (any worker's), with its seed reruns."""
         reruns: dict[str, list[dict]] = {}
         for attrs in self.study.user_attrs.values():
-            if isinstance(attrs, dict) and "of" in attrs:
+            if isinstance(attrs, dict) and isinstance(attrs.get("of"), str):
                 reruns.setdefault(attrs["of"], []).append(attrs)
+        trials = self.study.get_trials(deepcopy=False)
+        finished = [trial for trial in trials if trial.state == TrialState.COMPLETE]
+        ranked = {trial.number for trial in comparable_trials(self.study, finished)}
         entries, labels, classes = [], [], []
-        for trial in self.study.get_trials(deepcopy=False):
+        for trial in trials:
             if trial.state == TrialState.RUNNING:
                 continue
-            name = trial.user_attrs.get("experiment", f"{self.search.study}-{trial.number}")
+            name = experiment_name(trial, self.search)
+            values = checked_values(trial, self.search)
             if trial.state != TrialState.COMPLETE:
-                entries.append(Entry(name, dict(trial.params), trial.state.name.lower()))
+                entries.append(Entry(name, values, trial.state.name.lower()))
+                continue
+            if trial.number not in ranked:  # scored on other validation rows: not ranked
+                entries.append(Entry(name, values, INCOMPARABLE))
                 continue
             labels, classes = trial.user_attrs["labels"], trial.user_attrs["classes"]
             runs = [{"value": trial.value, "predicted": trial.user_attrs["predicted"]}]
-            runs += reruns.get(name, [])
+            runs += [run for run in reruns.get(name, []) if checked_rerun(run, len(labels))]
             entries.append(
                 Entry(
                     name,
-                    dict(trial.params),
+                    values,
                     COMPLETE,
                     [run["value"] for run in runs],
                     [run["predicted"] for run in runs],
@@ -229,7 +213,12 @@ class Search:
 def record(trial: optuna.Trial, result: TrialResult, metric: str) -> None:
     """What the leaderboard and the pruner need of a trial, kept in the study (shared by
     every worker): its per-epoch validation metric too, which the train stage reports itself
-    only when it runs (not when DVC restores it from the run-cache)."""
+    only when it runs (not when DVC restores it from the run-cache). UserError if the trial
+    was scored on other validation rows than the study's."""
+    classes = [column[2:] for column in result.predictions.columns if column.startswith("p_")]
+    fingerprint = validation_fingerprint(result.predictions, classes)
+    claim_validation(trial.study, fingerprint, result.name)
+    trial.set_user_attr(VALIDATION, fingerprint)
     (frozen,) = [t for t in trial.study.get_trials() if t.number == trial.number]
     for name, scores in result.metrics.get("epochs", {}).items():
         epoch = round(float(name.removeprefix("epoch_")))
@@ -239,7 +228,6 @@ def record(trial: optuna.Trial, result: TrialResult, metric: str) -> None:
     trial.set_user_attr("seconds", round(result.seconds, 1))
     trial.set_user_attr("labels", result.predictions["label"].tolist())
     trial.set_user_attr("predicted", result.predictions["predicted"].tolist())
-    classes = [column[2:] for column in result.predictions.columns if column.startswith("p_")]
     trial.set_user_attr("classes", classes)
 
 

@@ -1,9 +1,10 @@
 """`search.space` as Optuna distributions, and a trial's values as `dvc exp run -S` overrides
-(Hydra's syntax, each value quoted or formatted so that no comma can start a DVC sweep)."""
+(Hydra's syntax, each value quoted or formatted so that it is read back unchanged: no comma
+starts a DVC sweep, no `${...}` is interpolated)."""
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any
 
 from optuna.distributions import (
@@ -30,14 +31,27 @@ def distributions(space: dict[str, Dimension]) -> dict[str, BaseDistribution]:
 
 
 def hydra_value(value: Any) -> str:
-    """`value` as Hydra's override grammar reads it back unchanged."""
+    """`value` as `dvc exp run -S` reads it back unchanged (Hydra's override grammar, then
+    OmegaConf's interpolation)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
     if isinstance(value, int | float):
         return repr(value)
-    return json.dumps(str(value))  # a double-quoted string: commas, spaces and quotes stay text
+    return hydra_string(str(value))
+
+
+def hydra_string(text: str) -> str:
+    """A double-quoted Hydra string whose every character stays text: commas, spaces, quotes,
+    backslashes, non-ASCII, and `${...}`, which would otherwise be interpolated (an
+    environment variable's value written into params.yaml)."""
+    # OmegaConf: `\${` is a literal `${`; the backslashes right before it are halved
+    text = re.sub(r"(\\*)\$\{", lambda found: found.group(1) * 2 + "\\${", text)
+    # Hydra: a backslash run before a quote or the closing quote is halved; `\"` is a quote
+    text = re.sub(r'(\\*)"', lambda found: found.group(1) * 2 + '\\"', text)
+    text = re.sub(r"(\\+)$", lambda found: found.group(1) * 2, text)
+    return f'"{text}"'
 
 
 def overrides(values: dict[str, Any]) -> list[str]:

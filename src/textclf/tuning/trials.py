@@ -4,10 +4,12 @@ outside the workspace, through the train stage only, and read back: its validati
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -26,6 +28,7 @@ from textclf.evaluate.comparison import read_predictions
 # tokenizer's, whose bars carry a description ("tokenize train: 100%|...")
 TRAINER_BAR = re.compile(r"(?:^|[\r\n])\s*\d+%\|[^|\r\n]*\| (\d+)/(\d+) \[")
 FIRST_REPORT_S, LAST_REPORT_S = 10.0, 120.0  # progress lines come often first, then sparser
+STOP_GRACE_S = 10.0
 
 
 class TrialError(UserError):
@@ -81,6 +84,10 @@ def run_experiment(
             stdout=output,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(environment or {})},
+            # its own process group: stopping the search stops DVC and the stage it runs
+            # together, whichever signal stopped the search (Ctrl-C reaches the terminal's
+            # group; SIGTERM from a scheduler reaches the search alone)
+            start_new_session=True,
         )
         try:
             while True:
@@ -92,17 +99,34 @@ def run_experiment(
                         elapsed = time.monotonic() - start
                         report(f"  {name}: {trial_progress(log)}, {elapsed:.0f} s")
                     wait = min(wait * 2, LAST_REPORT_S)
-        except BaseException:  # Ctrl-C: the trial stops with the search, as subprocess.run's
-            process.kill()
-            process.wait()
+        except BaseException:  # Ctrl-C or SIGTERM: the trial stops with the search
+            stop_group(process)
             raise
     if process.returncode != 0:
         lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
         # the stage's own one-line error says more than DVC's "failed to reproduce"
         ours = [line for line in lines if line.startswith("error:")]
         dvcs = [line for line in lines if line.startswith("ERROR")]
+        if any(line.startswith("ERROR: Experiment conflicts with existing") for line in dvcs):
+            raise UserError(
+                f"experiment {name} already exists, from an earlier study of this name (was "
+                "search.storage reset?): name a new search.study, or remove the old experiments "
+                "(`dvc exp remove` them)"
+            )
         last = (ours or dvcs or lines or ["no output"])[-1]
         raise TrialError(f"experiment {name} failed ({last.strip()}); its log: {log}")
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop a trial's process group: SIGINT first (DVC removes its temporary copy), SIGKILL
+    after STOP_GRACE_S."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=STOP_GRACE_S)
+    with contextlib.suppress(ProcessLookupError):  # the stage may outlive DVC: the group
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def read_trial(repo: Path, name: str, seconds: float) -> TrialResult:
