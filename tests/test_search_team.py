@@ -11,6 +11,7 @@ import time
 
 import optuna
 import pandas as pd
+import psutil
 from conftest import command_env, copy_project, run, update_params
 from test_search import COMMAND, experiments, search, searchable, study
 
@@ -151,3 +152,34 @@ def test_failing_trials_are_reported_and_three_in_a_row_stop_the_search(tmp_path
         "is not a single-label validation metric" in error and "search/logs/search-2.log" in error
     )
     assert [t.state for t in study(project).trials] == [optuna.trial.TrialState.FAIL] * 3
+
+
+def test_sigterm_stops_the_search_and_its_trial_s_processes(tmp_path, trained_project):
+    """A scheduler's SIGTERM reaches the search alone (not its process group, as Ctrl-C does):
+    the trial's DVC and training processes stop with it, and the trial is marked failed."""
+    project = searchable(copy_project(trained_project, tmp_path / "repo"))
+    process = subprocess.Popen(
+        [*COMMAND, "--trials", "2"],
+        cwd=project,
+        env=command_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    log = project / "search/logs/search-0.log"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and "Running stage 'train'" not in (
+        log.read_text() if log.exists() else ""
+    ):
+        time.sleep(0.5)
+    time.sleep(2)  # the stage's process started
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert any("textclf.stages.train" in " ".join(c.cmdline()) for c in children), children
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode != 0
+    assert stderr.strip().splitlines()[-1].startswith("interrupted: the 0 finished trials")
+    _, alive = psutil.wait_procs(children, timeout=30)
+    assert not alive, [c.cmdline() for c in alive]
+    assert [t.state for t in study(project).trials] == [optuna.trial.TrialState.FAIL]
