@@ -105,6 +105,11 @@ class LabelLookup:
         self.table, self.classes, self.offset = table, classes, offset
         self.header, self.found_in_train = header, found_in_train
         self.index = {name: i for i, name in enumerate(classes)}
+        # class names that are integers ("0", "1"; star ratings "1".."5") are matched by value:
+        # 1, "1" and " 1" are one class, whatever data.label_offset says
+        self.by_value = {
+            as_integer(name): i for i, name in enumerate(classes) if as_integer(name) is not None
+        }
 
     def id(self, value: object, row: int) -> int:
         if isinstance(value, str) and value in self.index:
@@ -133,6 +138,13 @@ class LabelLookup:
                 f"{table.where(row)}: label {name!r} is not an integer or a class in "
                 f"data.classes ({', '.join(classes)}){hint}"
             )
+        if self.by_value:
+            if number not in self.by_value:
+                raise DataError(
+                    f"{table.where(row)}: label {number} is not a class in data.classes "
+                    f"({', '.join(classes)}): class names that are integers are matched by value"
+                )
+            return self.by_value[number]
         if not offset <= number < offset + len(classes):
             raise DataError(
                 f"{table.where(row)}: label {number} out of range "
