@@ -24,6 +24,7 @@ from conftest import (
 )
 from fixtures import CLASSES, news_rows, write_news_csv
 
+from textclf.quality.duplicates import near_duplicates, normalise
 from textclf.quality.label_issues import find_issues
 from textclf.quality.report import length_counts
 
@@ -234,3 +235,29 @@ def test_text_lengths_are_the_real_minimum_and_rounded():
     assert words["under_3_words"] == 1 and words["over_10_words"] == 1
     empty = length_counts([], short_words=3, long_words=10)["words"]
     assert empty == {"min": 0, "median": 0.0, "p99": 0.0, "max": 0}
+
+
+def test_symbols_make_texts_different_and_punctuation_alone_does_not():
+    """Normalisation drops case, whitespace and punctuation, not what carries meaning:
+    "C++" and "C#", "$5" and "5%", two different emoji stay different texts."""
+    different = [("C++ rocks", "C# rocks"), ("$5", "5%"), ("😀", "😢"), ("!!!", "???")]
+    for a, b in different:
+        assert normalise(a) != normalise(b), (a, b)
+        assert near_duplicates([a], [b], 0.8) == []
+    assert normalise("Sports:  Stocks RISE!") == normalise("sports stocks rise")
+    leaked = near_duplicates(["Stocks rise, again."], ["stocks RISE again"], 0.8)
+    assert [(n.row, n.train_row, n.similarity) for n in leaked] == [(0, 0, 1.0)]
+    assert length_counts(["!!!", "C++ rocks"], 1, 10)["no_words"] == 1
+
+
+@pytest.mark.parametrize("similarity", [0.99, 1.0])
+def test_a_similarity_threshold_near_one_finds_only_the_near_equal(similarity):
+    """Inside the documented range (0, 1]: datasketch cannot band above ~0.98, so candidates
+    come from a lower threshold and each is checked against the one asked for."""
+    train = ["the markets rallied on friday after the central bank held rates steady"]
+    others = [
+        "The markets rallied on Friday after the central bank held rates steady!",
+        "the markets rallied on monday after the central bank held rates steady",
+    ]
+    found = near_duplicates(train, others, similarity)
+    assert [near.row for near in found] == [0]

@@ -1,28 +1,45 @@
 """Repeated texts: exact duplicates inside a split, conflicting ones (the same text with
 different labels), and near-duplicates between two splits, which leak the answer from train
 into validation or test. Near means: equal after normalisation (case, punctuation,
-whitespace), or an estimated Jaccard similarity of the texts' character 5-grams at or above a
-threshold, by MinHash locality-sensitive hashing (datasketch), so that the cost grows with the
-rows, not with their pairs."""
+whitespace; symbols such as "+", "$" or emoji count), or an estimated Jaccard similarity of
+the texts' character 5-grams at or above a threshold, by MinHash locality-sensitive hashing
+(datasketch), so that the cost grows with the rows, not with their pairs."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from datasketch import MinHash, MinHashLSH
 
-NOT_WORD = re.compile(r"[\W_]+")
+# what normalisation drops: whitespace and Unicode punctuation, but not the punctuation that
+# carries meaning in short texts ("C#", "5%", "@user"); symbols (C++, $5, emoji) always stay
+MEANINGFUL = "#%&*@§"
+PUNCTUATION = "".join(
+    char
+    for char in map(chr, range(0x10000))
+    if unicodedata.category(char).startswith("P") and char not in MEANINGFUL
+)
+NOT_TEXT = re.compile(f"[\\s{re.escape(PUNCTUATION)}]+")
 SHINGLE = 5  # characters: short texts (headlines) still have dozens of shingles
 PERMUTATIONS = 128
 SEED = 1  # MinHash's hash functions: fixed, so the same texts give the same pairs
+LSH_MAX_THRESHOLD = 0.95  # above ~0.98, 128 permutations make fewer than 2 bands
 
 
 def normalise(text: str) -> str:
-    """Lower case, every run of punctuation and whitespace made one space."""
-    return NOT_WORD.sub(" ", text.lower()).strip()
+    """Lower case, every run of punctuation and whitespace made one space; a text of nothing
+    but those stays as it is (stripped), so that "!!!" and "???" are not one text."""
+    normal = NOT_TEXT.sub(" ", text.lower()).strip()
+    return normal or text.strip()
+
+
+def word_count(text: str) -> int:
+    """Words of a text: what stays between runs of whitespace and punctuation."""
+    return len(NOT_TEXT.sub(" ", text).split())
 
 
 def groups_of_equal(keys: Sequence) -> list[list[int]]:
@@ -59,7 +76,9 @@ def near_duplicates(
     equal = {}
     for row, text in enumerate(train):
         equal.setdefault(normalise(text), row)
-    index = MinHashLSH(threshold=threshold, num_perm=PERMUTATIONS)
+    # candidates from a threshold datasketch can band (at most LSH_MAX_THRESHOLD), then
+    # each candidate's own estimate against `threshold`
+    index = MinHashLSH(threshold=min(threshold, LSH_MAX_THRESHOLD), num_perm=PERMUTATIONS)
     train_hashes = minhashes(train)
     with index.insertion_session() as session:
         for row, signature in enumerate(train_hashes):

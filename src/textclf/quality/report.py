@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from textclf.quality.duplicates import groups_of_equal, near_duplicates, normalise
+from textclf.quality.duplicates import groups_of_equal, near_duplicates, normalise, word_count
 from textclf.quality.label_issues import LabelIssues
 
 Where = Callable[[str, int], str]  # (split, position in its raw file) -> "train.csv:12"
@@ -113,7 +113,7 @@ RECORD_COLUMNS = [
 def length_counts(texts: Sequence[str], short_words: int, long_words: int) -> dict:
     """Texts with nothing but punctuation, very short and very long ones, and the spread of
     lengths in words."""
-    words = np.asarray([len(normalise(text).split()) for text in texts])
+    words = np.asarray([word_count(text) for text in texts])
     return {
         "no_words": int((words == 0).sum()),
         f"under_{short_words}_words": int((words < short_words).sum()),
