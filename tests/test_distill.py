@@ -159,6 +159,22 @@ def test_the_temperature_changes_the_student_and_the_run_cache_restores_it(
     assert digests(project / "models/student") == before
 
 
+def test_tuning_the_static_vectors_changes_them_and_the_student_still_serves(
+    static_project, tmp_path
+):
+    """`distill.tune_epochs`: the token vectors learn with the head; the student is the same
+    kind of folder, and predicts like a static student."""
+    project = copy_project(static_project, tmp_path / "repo")
+    before = digests(project / "models/student")
+    assert distilled(project, tune_epochs=2, tune_learning_rate=0.01) == {"distill"}
+    after = digests(project / "models/student")
+    assert before["static/model.safetensors"] != after["static/model.safetensors"]
+    assert set(before) == set(after)
+    assert teacher_agreement(project, project / "models/student") > 0.5
+    test = json.loads((project / "metrics/student/test.json").read_text())
+    assert test["student"] == "static" and 0 <= test["accuracy"] <= 1
+
+
 def test_a_transformer_student_keeps_fewer_layers_exports_and_serves(trained_project, tmp_path):
     project = copy_project(trained_project, tmp_path / "repo")
     assert distilled(project, student="transformer", layers=1, epochs=4, learning_rate=5e-3) == {
@@ -192,6 +208,7 @@ def test_a_transformer_student_keeps_fewer_layers_exports_and_serves(trained_pro
         ({"student": "static", "pool": "missing.csv"}, "distill.pool: missing.csv: file not found"),
         ({"student": "static", "pool": "pool.xlsx"}, "distill.pool: pool.xlsx: unknown format"),
         ({"student": "static", "pool": "other.csv"}, "distill.pool: "),
+        ({"student": "static", "tune_epochs": -1}, "distill.tune_epochs must be >= 0"),
     ],
 )
 def test_bad_distill_params_are_one_line_naming_the_key_before_any_training(

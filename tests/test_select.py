@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,8 @@ import pytest
 from fixtures import CLASSES, news_rows, write_news_csv
 
 from textclf import select
+from textclf.data.checkpoint_settings import CheckpointSettings
+from textclf.data.inputs import input_chunks, input_layout
 
 COMMAND = str(Path(sys.executable).parent / "textclf")
 
@@ -211,3 +215,42 @@ def test_select_output_cells_never_run_as_formulas(trained_project, tmp_path):
     written = pd.read_csv(output)
     assert all(text.startswith("'") for text in written["text"])
     assert "'=cmd" in written.columns
+
+
+def test_pool_columns_named_like_select_s_are_replaced_and_said(trained_project, tmp_path):
+    """An earlier select's output as the next pool: its `predicted`, `probability` and `margin`
+    are replaced by this run's, and select says so (as predict does); a `_text` column stays."""
+    pool = tmp_path / "pool.csv"
+    texts = [f"{title} {description}" for _, title, description in news_rows(12, seed=3)]
+    stale = ["stale"] * 12
+    pd.DataFrame({"text": texts, "predicted": stale, "margin": [9.0] * 12, "_text": stale}).to_csv(
+        pool, index=False
+    )
+    output = tmp_path / "next.csv"
+    model = str(trained_project / "models/model")
+    stderr = select_in_process(
+        "--input", str(pool), "--count", "4", "--model", model, "--output", str(output)
+    )
+    assert f"{pool}: replacing its columns predicted, margin" in stderr
+    chosen = pd.read_csv(output)
+    assert list(chosen.columns) == ["text", "_text", "predicted", "probability", "margin"]
+    assert set(chosen["predicted"]) <= set(CLASSES) and (chosen["margin"] < 9).all()
+    assert (chosen["_text"] == "stale").all()
+
+
+def test_a_json_lines_pool_whose_rows_bring_their_own_keys_is_read_in_bounded_memory(tmp_path):
+    """Rows x distinct keys would make a 10,000-row chunk 10,000 columns wide (gigabytes):
+    such a file comes in narrower chunks."""
+    pool = tmp_path / "pool.jsonl"
+    with pool.open("w") as file:
+        for row in range(10_000):
+            file.write(json.dumps({"text": f"row {row}", f"note_{row}": row}) + "\n")
+    settings = CheckpointSettings(text_columns=["title", "description"])
+    tracemalloc.start()
+    try:
+        rows = sum(len(t.frame) for t in input_chunks(str(pool), input_layout(str(pool), settings)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rows == 10_000
+    assert peak < 200e6, peak

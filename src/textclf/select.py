@@ -40,14 +40,19 @@ def most_unsure(
     count: int,
     strategy: str,
     batch_size: int = 64,
-) -> pd.DataFrame:
-    """The `count` most unsure rows of `source`, most unsure first, streamed: a heap keeps the
-    best rows seen so far (ties: the earlier row)."""
+) -> tuple[pd.DataFrame, list[str]]:
+    """The `count` most unsure rows of `source`, most unsure first, and their texts, streamed:
+    a heap keeps the best rows seen so far (ties: the earlier row). Columns of the pool named
+    like the ones select writes are replaced, and it says so."""
     settings = classifier.settings
     layout = input_layout(source, settings)
-    best: list[tuple[float, int, dict]] = []
+    best: list[tuple[float, int, dict, str]] = []
     seen = 0
+    written = ("predicted", "probability", strategy)
     for table in input_chunks(source, layout):
+        replaced = [column for column in written if column in table.frame.columns]
+        if replaced and not seen:  # e.g. an earlier select's output as the pool, as predict says
+            print(f"{source}: replacing its columns {', '.join(replaced)}", file=sys.stderr)
         texts = input_texts(table, settings)
         probabilities = classifier.probabilities(texts, batch_size)
         values = scores(
@@ -59,7 +64,7 @@ def most_unsure(
             key = (float(rank), -(seen + row))
             if len(best) == count and key <= best[0][:2]:
                 continue
-            record = table.frame.iloc[row].to_dict()
+            record = table.frame.iloc[row].drop(replaced).to_dict()
             guess = guesses[row]
             record["predicted"] = separator.join(guess)
             chosen = [classifier.classes.index(label) for label in guess]
@@ -67,16 +72,17 @@ def most_unsure(
                 float(probabilities[row, chosen].min() if chosen else probabilities[row].max()), 4
             )
             record[strategy] = round(float(value), 4)
-            record["_text"] = texts[row]
-            entry = (*key, record)
+            entry = (*key, record, texts[row])
             if len(best) < count:
                 heapq.heappush(best, entry)
             else:
                 heapq.heapreplace(best, entry)
         seen += len(texts)
         print(f"{seen} rows scored", file=sys.stderr, flush=True)
-    ordered = [record for *_, record in sorted(best, key=lambda entry: entry[:2], reverse=True)]
-    return pd.DataFrame.from_records(ordered)
+    ordered = sorted(best, key=lambda entry: entry[:2], reverse=True)
+    return pd.DataFrame.from_records([record for *_, record, _ in ordered]), [
+        text for *_, text in ordered
+    ]
 
 
 def select_rows(
@@ -90,15 +96,15 @@ def select_rows(
     batch_size: int = 64,
 ) -> pd.DataFrame:
     classifier = load_runtime(model, runtime)
-    ranked = most_unsure(
+    ranked, texts = most_unsure(
         source, classifier, count * candidates if diverse else count, strategy, batch_size
     )
     if diverse and len(ranked) > count:
         from textclf.ship.embeddings import text_embeddings
 
-        keep = spread_out(text_embeddings(model, ranked["_text"].tolist()), count)
+        keep = spread_out(text_embeddings(model, texts), count)
         ranked = ranked.iloc[keep].reset_index(drop=True)
-    return ranked.drop(columns="_text", errors="ignore")
+    return ranked
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "textclf select") -> None:

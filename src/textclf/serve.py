@@ -5,11 +5,15 @@
 
 The routes are described in `textclf.ship.service`, the batching in `textclf.ship.batching`.
 The port answers at once; `GET /ready` says when the model is loaded. SIGTERM (or Ctrl-C)
-stops taking new connections and lets the requests in flight finish.
+stops taking new connections and lets the requests in flight finish, for at most 30 s; a body
+that stops arriving for --body-timeout seconds is answered 408, so no client holds the
+shutdown open.
 """
 
 from __future__ import annotations
 
+import errno
+import socket
 from collections.abc import Sequence
 
 import uvicorn
@@ -20,11 +24,15 @@ from textclf.config.arguments import (
     milliseconds,
     port_number,
     positive_int,
+    seconds,
 )
 from textclf.config.errors import UserError
 from textclf.config.paths import MODEL_DIR
+from textclf.ship.body_limit import BODY_READ_TIMEOUT_S
 from textclf.ship.runtime import RUNTIMES
 from textclf.ship.service import MAX_BATCH, MAX_BODY_BYTES, create_app
+
+GRACEFUL_SHUTDOWN_S = 30  # after SIGTERM, requests in flight get this long to finish
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "textclf serve") -> None:
@@ -59,6 +67,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf serve") -> None
     parser.add_argument(
         "--max-body-bytes", type=positive_int, default=MAX_BODY_BYTES, help="413 above"
     )
+    parser.add_argument(
+        "--body-timeout",
+        type=seconds,
+        default=BODY_READ_TIMEOUT_S,
+        help="a request whose body stops arriving for this many seconds gets 408 "
+        "(default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     try:
         app = create_app(
@@ -70,7 +85,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf serve") -> None
             args.max_wait_ms,
             args.max_queue,
             load_now=False,
+            body_timeout=args.body_timeout,
         )
+        listening = bound_socket(args.host, args.port)
     except UserError as failure:
         raise SystemExit(f"error: {failure}") from None
     host = f"[{args.host}]" if ":" in args.host else args.host
@@ -79,7 +96,30 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf serve") -> None
         "`ready:` below once the model is loaded; Ctrl-C stops)",
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def bound_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port` (uvicorn listens on it): a host that does not resolve or
+    a port in use is one line here, before the service starts."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        )[0]
+    except (socket.gaierror, UnicodeError) as failure:
+        raise UserError(f"--host {host}: not an address of this machine ({failure})") from None
+    listening = socket.socket(family, kind, protocol)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind(address)
+    except OSError as failure:
+        listening.close()
+        reason = failure.strerror or str(failure)
+        if failure.errno == errno.EADDRINUSE:
+            raise UserError(f"--port {port}: already in use on {host}: pick another") from None
+        raise UserError(f"--host {host} --port {port}: cannot listen there ({reason})") from None
+    return listening
 
 
 if __name__ == "__main__":

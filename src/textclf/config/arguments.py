@@ -32,6 +32,16 @@ def port_number(value: str) -> int:
     return number
 
 
+def seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 < number <= 3600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, up to 3600, got {value!r}")
+    return number
+
+
 def milliseconds(value: str) -> float:
     try:
         number = float(value)

@@ -15,10 +15,14 @@ import pyarrow.parquet as pq
 from textclf.data.table import DataError, Table, lone_surrogate
 
 ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # only such lines need the check
+MAX_CHUNK_CELLS = 1_000_000  # rows x columns of one JSON Lines table
 
 
 def jsonl_chunks(lines: Iterator[str], name: str, chunk_rows: int) -> Iterator[Table]:
-    records, positions = [], []
+    """Tables of at most `chunk_rows` rows, and of at most MAX_CHUNK_CELLS rows x distinct
+    keys: rows that each bring their own keys make a table that wide, so such a file comes in
+    shorter chunks and memory stays bounded."""
+    records, positions, keys = [], [], set()
     for line_number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -26,6 +30,11 @@ def jsonl_chunks(lines: Iterator[str], name: str, chunk_rows: int) -> Iterator[T
             record = json.loads(line)
         except json.JSONDecodeError as error:
             raise DataError(f"{name}:{line_number}: invalid JSON ({error.msg})") from None
+        except RecursionError:
+            raise DataError(
+                f"{name}:{line_number}: JSON nested too deeply to read (arrays or objects "
+                "inside each other thousands of times)"
+            ) from None
         if not isinstance(record, dict):
             raise DataError(
                 f"{name}:{line_number}: expected a JSON object per line, got "
@@ -35,9 +44,10 @@ def jsonl_chunks(lines: Iterator[str], name: str, chunk_rows: int) -> Iterator[T
             check_surrogates(record, f"{name}:{line_number}")
         records.append(record)
         positions.append(line_number)
-        if len(records) == chunk_rows:
+        keys.update(record)
+        if len(records) == chunk_rows or len(records) * len(keys) >= MAX_CHUNK_CELLS:
             yield jsonl_table(records, positions, name)
-            records, positions = [], []
+            records, positions, keys = [], [], set()
     if records:
         yield jsonl_table(records, positions, name)
 

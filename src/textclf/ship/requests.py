@@ -8,6 +8,7 @@ bad body gets one line in the service's `{"error": ...}` shape (never a 500):
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -16,6 +17,8 @@ from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.data.text import join_text
 
 MAX_NESTING = 32  # a body nested deeper is not a classification request (and costs a stack)
+JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+BRACKET = re.compile(r"[\[\]{}]")
 
 
 class BadRequest(Exception):
@@ -37,18 +40,16 @@ def parse_json(body: bytes) -> object:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest(400, "body is not UTF-8") from None
-    depth = max_depth = 0
-    for char in text:  # before json.loads, which recurses once per level
-        if char in "[{":
-            depth += 1
-            max_depth = max(max_depth, depth)
-            if max_depth > MAX_NESTING:
-                raise BadRequest(400, f"body nests deeper than {MAX_NESTING} levels")
-        elif char in "]}":
-            depth -= 1
+    # before json.loads, which recurses once per level: brackets outside strings only, so a
+    # text full of brackets is fine and a "]" in a string cannot hide a deep nesting
+    depth = 0
+    for bracket in BRACKET.findall(JSON_STRING.sub('""', text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > MAX_NESTING:
+            raise BadRequest(400, f"body nests deeper than {MAX_NESTING} levels")
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BadRequest(400, "body is not valid JSON") from None
 
 

@@ -18,9 +18,10 @@ it with uvicorn).
     GET  /metrics  Prometheus text format (textclf.ship.monitoring)
 
 Requests are batched by textclf.ship.batching. Every refusal is one line in `{"error": ...}`:
-malformed JSON or UTF-8 (400), a missing route (404) or method (405), too large a body or
-batch (413), a wrong shape or type (422), a full queue or a model still loading (503, with
-Retry-After).
+malformed JSON or UTF-8 (400), a missing route (404) or method (405), a body that stops
+arriving for `body_timeout` seconds (408), too large a body or batch (413), a wrong shape or
+type (422), a full queue or a model still loading (503, with Retry-After). A client that
+disconnects mid-body is logged as a 400, not a server error.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from textclf.config.paths import MODEL_DIR
 from textclf.ship.batching import Batcher, QueueFull
-from textclf.ship.body_limit import BodyLimit
+from textclf.ship.body_limit import BODY_READ_TIMEOUT_S, BodyLimit
 from textclf.ship.monitoring import RequestMetrics, ServiceMetrics
 from textclf.ship.requests import BadRequest, parse_request
 from textclf.ship.runtime import Classifier, checkpoint_settings, load
@@ -103,6 +105,7 @@ def create_app(
     max_wait_ms: float = 2.0,
     max_queue: int = 512,
     load_now: bool = True,
+    body_timeout: float = BODY_READ_TIMEOUT_S,
 ) -> FastAPI:
     """The service for `model_dir`; `load_now=False` loads the model in the background once the
     server runs (`/ready` says when)."""
@@ -127,7 +130,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, read_timeout=body_timeout)
     app.add_middleware(RequestMetrics, metrics=service.metrics, routes=ROUTES)  # outermost
 
     @app.exception_handler(HTTPException)
@@ -175,6 +178,8 @@ def create_app(
         try:
             parsed = parse_request(await request.body(), service.settings, max_batch)
             probabilities = await service.batcher.submit(parsed.texts)
+        except ClientDisconnect:  # gone mid-body: nobody reads the answer; not a server error
+            return error(400, "the client disconnected before its body was complete")
         except BadRequest as bad:
             return error(bad.status, str(bad))
         except QueueFull:
