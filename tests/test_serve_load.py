@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -271,3 +272,85 @@ def test_the_docs_client_snippets_run_against_the_service(server, capsys):
         exec(compile(code, "docs/serving.md", "exec"), {})  # the page's code, as a user runs it
     printed = capsys.readouterr().out.strip()
     assert printed in CLASSES
+
+
+def partial_request(url: str, body: bytes, sent: int) -> socket.socket:
+    """A POST /predict whose Content-Length promises `body` but only `sent` bytes of it come."""
+    host, port = url.removeprefix("http://").split(":")
+    connection = socket.create_connection((host, int(port)), timeout=60)
+    connection.sendall(
+        b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body[:sent])
+    )
+    return connection
+
+
+def test_a_stalled_body_times_out_and_cannot_hold_a_shutdown_open(model_folder):  # noqa: F811
+    body = json.dumps({"texts": ["Stocks rally as oil prices fall"]}).encode()
+    with server_process(model_folder, "--body-timeout", "1") as (url, process):
+        stalled = partial_request(url, body, 10)
+        start = time.monotonic()
+        answer = b""
+        while not answer.endswith(b"}"):
+            data = stalled.recv(65536)
+            if not data:
+                break
+            answer += data
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b'{"error":"no part of the body arrived for 1 s"}' in answer
+        assert time.monotonic() - start < 10
+        stalled.close()
+        # a client that never finishes its body: SIGTERM still ends the server soon
+        holding = partial_request(url, body, 10)
+        process.send_signal(signal.SIGTERM)
+        start = time.monotonic()
+        process.wait(timeout=30)
+        assert time.monotonic() - start < 15
+        holding.close()
+
+
+def test_a_client_gone_mid_body_is_no_server_error(model_folder):  # noqa: F811
+    body = json.dumps({"texts": ["Stocks rally as oil prices fall"]}).encode()
+    with server_process(model_folder) as (url, process):
+        partial_request(url, body, 10).close()  # disconnects mid-body
+        time.sleep(1)
+        metrics = urllib.request.urlopen(f"{url}/metrics", timeout=10).read().decode()
+        assert 'route="/predict",status="400"' in metrics
+        assert not re.search(r'route="/predict",status="5\d\d"', metrics), metrics
+        assert call(url, "/health")[0] == 200
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert "Traceback" not in stderr.decode(), stderr.decode()
+
+
+def test_the_nesting_guard_reads_brackets_outside_strings_only(server):  # noqa: F811
+    """Texts full of brackets are texts; a "]" inside a string cannot hide a deep nesting."""
+    status, answer = post(server, {"texts": ["[[[{{{ " * 20 + "stocks rally"]})
+    assert status == 200, answer
+    hidden = '{"texts": ["a"], "x": "' + "]" * 5000 + '", "y": ' + "[" * 5000 + "]" * 5000 + "}"
+    assert call(server, "/predict", hidden.encode()) == (
+        400,
+        {"error": "body nests deeper than 32 levels"},
+    )
+
+
+def test_a_port_in_use_or_a_bad_host_is_one_line(model_folder):  # noqa: F811
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for host, expected in [
+            ("127.0.0.1", f"error: --port {port}: already in use on 127.0.0.1: pick another"),
+            ("no-such-host.invalid", "error: --host no-such-host.invalid: not an address of"),
+        ]:
+            result = subprocess.run(
+                [sys.executable, "-m", "textclf.serve", "--model", str(model_folder)]
+                + ["--host", host, "--port", str(port)],
+                env=command_env(),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert result.returncode == 1
+            assert result.stderr.strip().startswith(expected), result.stderr
+            assert "\n" not in result.stderr.strip()
