@@ -449,6 +449,26 @@ def test_best_metric_of_the_other_task_stops_train_before_training(
     assert not (prepared_project / "models").exists()  # not even a checkpoint fingerprint
 
 
+def test_a_misspelled_tracker_stops_train_before_training(prepared_project, tiny_bert, monkeypatch):
+    from textclf.stages import train
+
+    write_params(prepared_project, model={"name": str(tiny_bert)}, tokenize={"max_length": 32})
+    run(tokenize.main)
+    write_params(
+        prepared_project,
+        model={"name": str(tiny_bert)},
+        tokenize={"max_length": 32},
+        train={"report_to": ["dvclive", "tensorbord"]},
+    )
+    message = run_stage(train, prepared_project, monkeypatch)
+    assert re.fullmatch(
+        r"error: params.yaml:\d+: train.report_to: 'tensorbord' is not a tracker installed here "
+        r"\(installed: dvclive, .*tensorboard.*\); check the spelling, or pip install it",
+        message,
+    ), message
+    assert not (prepared_project / "models").exists()
+
+
 def test_multi_label_lists_in_json_lines(tmp_path, monkeypatch):
     write_params(
         tmp_path,

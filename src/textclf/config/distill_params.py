@@ -23,13 +23,13 @@ class DistillParams:
     model: str = ""
     pca_dims: int = 256
     hidden: int = 0
-    epochs: int = 2
+    epochs: int = 3
     head_epochs: int = 20
     batch_size: int = 32
     learning_rate: float = 5.0e-05
     head_learning_rate: float = 0.005
-    tune_epochs: int = 0
-    tune_learning_rate: float = 0.001
+    tune_epochs: int = 5
+    tune_learning_rate: float = 0.003
     seed: int = 0
 
     def check(self) -> None:

@@ -46,7 +46,7 @@ from textclf.train.class_weights import class_weights
 from textclf.train.model import load_model_for_training
 from textclf.train.schedule import plan, scheduled_params
 from textclf.train.scoring import write_predictions
-from textclf.train.tracking import tracker_callbacks
+from textclf.train.tracking import check_trackers, tracker_callbacks
 from textclf.train.training import (
     TrainingError,
     is_main_process,
@@ -100,6 +100,7 @@ def train(params: Sections) -> None:
     schema = read_schema()
     classes, multi_label = schema.classes, schema.multi_label
     check_best_metric(train.best_metric, multi_label)  # before anything is written
+    check_trackers(train.report_to)
     resume_from = resumable_checkpoint(
         CHECKPOINT_DIR, run_fingerprint(params, shards), prepare=is_main_process()
     )

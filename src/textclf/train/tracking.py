@@ -8,9 +8,25 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from textclf.config.errors import ParamsError
 from textclf.config.paths import DVCLIVE_DIR, TRACKER_LOGS_DIR
 
 # Outputs of the train stage, as declared in dvc.yaml.
+
+
+def check_trackers(report_to: list[str]) -> None:
+    """ParamsError unless every `train.report_to` name is a tracker installed here (DVCLive,
+    or an integration of the Trainer's), before anything is loaded: a misspelled name would
+    otherwise fail inside the Trainer with a traceback."""
+    from transformers.integrations import get_available_reporting_integrations
+
+    known = ["dvclive", *get_available_reporting_integrations()]
+    for name in report_to:
+        if name not in [*known, "none", "all"]:
+            raise ParamsError(
+                f"train.report_to: {name!r} is not a tracker installed here (installed: "
+                f"{', '.join(dict.fromkeys(known))}); check the spelling, or pip install it"
+            )
 
 
 def tracker_callbacks(report_to: list[str], main_process: bool) -> list[TrainerCallback]:
