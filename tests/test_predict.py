@@ -295,3 +295,35 @@ def test_csv_output_cells_never_run_as_formulas(checkpoint, tmp_path):
         ["--model", str(checkpoint), "--input", str(source), "--output", str(tmp_path / "o.jsonl")]
     )
     assert pd.read_json(tmp_path / "o.jsonl", lines=True)["text"].tolist() == texts
+
+
+def test_header_only_empty_one_row_and_stdin_inputs_say_what_they_are(checkpoint, tmp_path):
+    """A header with no rows is not a row of the wrong width; a one-line header-less file is
+    one row; `--input -` says standard input is not read."""
+    trained = tmp_path / "trained"
+    shutil.copytree(checkpoint, trained)
+    config = json.loads((trained / "config.json").read_text())
+    config["textclf"] = {
+        "text_columns": ["title", "description"],
+        "label_column": "label",
+        "columns": ["label", "title", "description"],
+    }
+    (trained / "config.json").write_text(json.dumps(config))
+    cases = {
+        "header.csv": ("title,description\n", "header.csv: no rows to classify"),
+        "full_header.csv": ("label,title,description\n", "full_header.csv: no rows to classify"),
+        "empty.csv": ("", "empty.csv: no rows to classify"),
+    }
+    for name, (content, expected) in cases.items():
+        (tmp_path / name).write_text(content)
+        with pytest.raises(SystemExit) as exit_info:
+            main(["--model", str(trained), "--input", str(tmp_path / name)])
+        assert str(exit_info.value.code) == f"error: {tmp_path / expected} (at most a header line)"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--model", str(trained), "--input", "-"])
+    assert str(exit_info.value.code).startswith("error: --input -: standard input is not read")
+    one = tmp_path / "one.csv"
+    one.write_text("1,Oil prices,rise again\n")
+    output = tmp_path / "out.csv"
+    main(["--model", str(trained), "--input", str(one), "--output", str(output)])
+    assert pd.read_csv(output)["title"].tolist() == ["Oil prices"]

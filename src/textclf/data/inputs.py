@@ -29,6 +29,11 @@ def input_layout(path: str, settings: CheckpointSettings) -> InputLayout:
     """How to read `path`: a CSV/TSV whose first row names the text columns (or `text`) has a
     header; otherwise it has the training data's columns (the checkpoint's `settings`). JSON
     Lines and Parquet name their columns themselves."""
+    if path == "-":
+        raise InputError(
+            "--input -: standard input is not read; give a file (or, to predict, the texts as "
+            "arguments)"
+        )
     if Path(path).is_dir():
         raise InputError(f"{path} is a folder: give a data file")
     if not Path(path).is_file():
@@ -38,7 +43,9 @@ def input_layout(path: str, settings: CheckpointSettings) -> InputLayout:
         return InputLayout(data_format, True, None)
     try:
         first = next(read_chunks(Path(path), path, data_format, True, None, chunk_rows=1))
-    except DataError:  # a first row that cannot be a header (repeated or empty values)
+    except DataError as error:  # a first row that cannot be a header (repeated or empty values)
+        if str(error) == f"{path}: no rows" and not one_data_row(path, data_format, settings):
+            raise InputError(f"{path}: no rows to classify (at most a header line)") from None
         return InputLayout(data_format, False, columns)
     named = list(first.frame.columns)
     if set(settings.text_columns) <= set(named) or "text" in named:
@@ -48,6 +55,16 @@ def input_layout(path: str, settings: CheckpointSettings) -> InputLayout:
         # input_texts reports as missing the text columns
         return InputLayout(data_format, True, None)
     return InputLayout(data_format, False, columns)
+
+
+def one_data_row(path: str, data_format: str, settings: CheckpointSettings) -> bool:
+    """Whether a file of one line holds a row of the training data's shape, not a header."""
+    try:
+        first = next(read_chunks(Path(path), path, data_format, False, settings.columns, 1), None)
+    except DataError:
+        return False
+    names = {*settings.text_columns, "text"}
+    return first is not None and not names & {str(v) for v in first.frame.iloc[0].tolist()}
 
 
 def input_chunks(path: str, layout: InputLayout, chunk_rows: int = 10_000) -> Iterator[Table]:
