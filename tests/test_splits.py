@@ -41,6 +41,9 @@ def test_caps_are_pandas_samples():
 def test_unsplittable_labels_are_data_errors():
     with pytest.raises(DataError, match="class id 3 has a single row"):
         validation_mask(np.array([0, 0, 1, 1, 2, 2, 3]), 7, 0.5, 0)
+    names = ["World", "Sports", "Business", "Sci/Tech"]
+    with pytest.raises(DataError, match="class 'Sci/Tech' has a single row"):
+        validation_mask(np.array([0, 0, 1, 1, 2, 2, 3]), 7, 0.5, 0, names)
     with pytest.raises(DataError, match="each side needs a row of each of 4 classes"):
         validation_mask(np.repeat(np.arange(4), 10), 40, 0.05, 0)
     with pytest.raises(DataError, match="one side would be empty"):

@@ -134,7 +134,7 @@ def write_splits(
 ) -> tuple[dict, np.ndarray]:
     """Write train, validation and test to `output`; return the data report (rows per split
     and class, what was dropped, train/test overlap) and the train split's rows per class."""
-    masks = split_masks(examples, prepare)
+    masks = split_masks(examples, prepare, classes)
     write_selected(examples["test"], {output / "test.parquet": masks["test"][1]})
     test_texts = pq.read_table(output / "test.parquet", columns=["text"]).column("text")
     train_and_test = (output / "train.parquet", test_texts.combine_chunks())
@@ -161,7 +161,9 @@ def write_splits(
     return report, counts["train"]
 
 
-def split_masks(examples: dict[str, Examples], prepare: PrepareParams) -> dict[str, tuple]:
+def split_masks(
+    examples: dict[str, Examples], prepare: PrepareParams, classes: list[str]
+) -> dict[str, tuple]:
     """Each split's source file and which of its rows the split takes: the held-out share of
     the train file unless a validation file is given, then the row caps."""
     seed, train_file = prepare.seed, examples["train"]
@@ -170,7 +172,7 @@ def split_masks(examples: dict[str, Examples], prepare: PrepareParams) -> dict[s
         validation = ("validation", np.ones(examples["validation"].rows, dtype=bool))
     else:
         labels = None if train_file.multi_label else train_file.labels
-        held_out = validation_mask(labels, train_file.rows, prepare.validation_size, seed)
+        held_out = validation_mask(labels, train_file.rows, prepare.validation_size, seed, classes)
         train, validation = ~held_out, ("train", held_out)
     test = np.ones(examples["test"].rows, dtype=bool)
     return {

@@ -11,6 +11,7 @@ same random numbers in the same order (tests/test_splits.py checks the rows are 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.utils.extmath import _approximate_mode
@@ -19,10 +20,15 @@ from textclf.data.table import DataError
 
 
 def validation_mask(
-    labels: np.ndarray | None, rows: int, validation_size: float, seed: int
+    labels: np.ndarray | None,
+    rows: int,
+    validation_size: float,
+    seed: int,
+    class_names: Sequence[str] | None = None,
 ) -> np.ndarray:
     """True for the rows held out for validation: stratified by `labels` (a class id per row),
-    or a plain seeded shuffle when `labels` is None (multi-label rows have label sets)."""
+    or a plain seeded shuffle when `labels` is None (multi-label rows have label sets).
+    `class_names` name the classes in the errors."""
     n_validation = math.ceil(validation_size * rows)
     n_train = rows - n_validation
     if n_train < 1 or n_validation < 1:
@@ -37,9 +43,11 @@ def validation_mask(
         return mask
     classes, counts = np.unique(labels, return_counts=True)
     if counts.min() < 2:
+        lone = int(classes[counts.argmin()])
+        name = repr(class_names[lone]) if class_names else f"id {lone}"
         raise DataError(
-            f"cannot split {rows} train rows by label: class id {classes[counts.argmin()]} "
-            "has a single row (each class needs two, one per side)"
+            f"cannot split {rows} train rows by label: class {name} has a single row (each "
+            "class needs two, one per side)"
         )
     if min(n_train, n_validation) < len(classes):
         raise DataError(
