@@ -167,3 +167,16 @@ def test_a_json_lines_key_seen_only_in_a_later_chunk_is_a_column(tmp_path):
         DataError, match=r"^news.jsonl: no column 'tag' \(the file has: text, label\)"
     ):
         next(chunks)
+
+
+def test_a_multi_line_csv_record_is_placed_on_the_line_it_starts_on(tmp_path):
+    """A quoted field may span lines: each record's source (and its errors) name its first
+    line, where an editor shows it."""
+    path = tmp_path / "news.csv"
+    path.write_text('3,"two\nlines",desc\n\n1,ok,ok\n2,a,"b\nc\nd"\n4,x\n')
+    columns = ["label", "title", "description"]
+    with pytest.raises(DataError, match=r"news.csv:8: expected 3 columns"):
+        list(read_chunks(path, "news.csv", "csv", False, columns, chunk_rows=10))
+    path.write_text('3,"two\nlines",desc\n\n1,ok,ok\n2,a,"b\nc\nd"\n4,x,y\n')
+    (table,) = read_chunks(path, "news.csv", "csv", False, columns, chunk_rows=10)
+    assert [table.where(row) for row in range(4)] == [f"news.csv:{n}" for n in (1, 4, 5, 8)]

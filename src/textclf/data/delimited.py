@@ -31,20 +31,23 @@ def delimited_chunks(
             f"{name}: data.columns is null and data.header is false: name the columns of a "
             "header-less file in data.columns, or set data.header: true"
         )
+    end = 0  # the line the previous record ended on: a quoted field may span lines
     try:
         for record in reader:
+            # a record's position is the line it starts on, where an editor shows it
+            start, end = end + 1, reader.line_num
             if not record or record == [""]:  # a blank line, e.g. at the end of the file
                 continue
             if names is None:
-                names = header_names(record, name, reader.line_num)
+                names = header_names(record, name, start)
                 continue
             if len(record) != len(names):
                 raise DataError(
-                    f"{name}:{reader.line_num}: expected {len(names)} columns "
+                    f"{name}:{start}: expected {len(names)} columns "
                     f"({','.join(names)}), got {len(record)}"
                 )
             rows.append(record)
-            positions.append(reader.line_num)
+            positions.append(start)
             if len(rows) == chunk_rows:
                 yield Table(pd.DataFrame(rows, columns=names, dtype=object), positions, name)
                 rows, positions = [], []
