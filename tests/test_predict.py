@@ -327,3 +327,26 @@ def test_header_only_empty_one_row_and_stdin_inputs_say_what_they_are(checkpoint
     output = tmp_path / "out.csv"
     main(["--model", str(trained), "--input", str(one), "--output", str(output)])
     assert pd.read_csv(output)["title"].tolist() == ["Oil prices"]
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ({"config.json": "{"}, "JSONDecodeError"),
+        ({"config.json": "[1, 2]"}, "config.json holds a list"),
+        ({"model.safetensors": "garbage"}, "SafetensorError"),
+        ({"onnx/model.onnx": "garbage"}, "InvalidProtobuf"),
+    ],
+)
+def test_a_corrupt_or_hostile_model_folder_is_one_line(checkpoint, tmp_path, damage, reason):
+    folder = tmp_path / "model"
+    shutil.copytree(checkpoint, folder)
+    for name, content in damage.items():
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_text(content)
+    runtime = ["--runtime", "onnx"] if "onnx/model.onnx" in damage else []
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--model", str(folder), *runtime, "Stocks rally"])
+    message = str(exit_info.value.code)
+    assert message.startswith(f"error: {folder}: not a model folder textclf can load (")
+    assert reason in message and "\n" not in message

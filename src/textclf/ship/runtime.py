@@ -8,14 +8,16 @@ where it is installed and the folder has an export, PyTorch otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
 
+from textclf.config.errors import UserError
 from textclf.config.files import read_json
 from textclf.data.checkpoint_settings import CheckpointSettings, checkpoint_settings_of
 from textclf.data.text import model_inputs
@@ -35,7 +37,32 @@ ONNX_FILES = {"onnx": Path("onnx/model.onnx"), "onnx-int8": Path("onnx/model_qua
 
 def checkpoint_settings(model_dir: str | Path) -> CheckpointSettings:
     """How the checkpoint's training text was built and cut (`textclf` in its config.json)."""
-    return checkpoint_settings_of(read_json(require_checkpoint(model_dir) / "config.json"))
+    folder = require_checkpoint(model_dir)
+    with loading(folder):
+        return checkpoint_settings_of(model_config(folder))
+
+
+def model_config(folder: Path) -> dict:
+    config = read_json(folder / "config.json")
+    if not isinstance(config, dict):
+        raise ValueError(f"config.json holds a {type(config).__name__}, not an object")
+    return config
+
+
+@contextlib.contextmanager
+def loading(folder: Path) -> Iterator[None]:
+    """Any failure to read a model folder (a corrupt config.json, weights, tokenizer or ONNX
+    file; a folder made by hand or by another tool) as one CheckpointError naming it."""
+    try:
+        yield
+    except UserError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the folder's contents are input, not our code
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise CheckpointError(
+            f"{folder}: not a model folder textclf can load ({type(error).__name__}"
+            f"{': ' + reason[:200] if reason else ''})"
+        ) from None
 
 
 def onnx_runtime_installed() -> bool:
@@ -108,8 +135,14 @@ def load(model_dir: str | Path, runtime: str = "auto") -> Classifier:
     """The model folder with `runtime`: `torch`, `onnx`, `onnx-int8` or `auto` (ONNX Runtime
     when installed and exported, else PyTorch). CheckpointError if the folder cannot serve it."""
     folder = require_checkpoint(model_dir)
-    if is_static_student(folder):
-        return load_static(folder, runtime)
+    with loading(folder):
+        model_config(folder)  # an object, before anything reads a key of it
+        if is_static_student(folder):
+            return load_static(folder, runtime)
+        return load_transformer(folder, runtime)
+
+
+def load_transformer(folder: Path, runtime: str) -> Classifier:
     if runtime == "auto":
         exported = (folder / ONNX_FILES["onnx"]).is_file()
         runtime = "onnx" if exported and onnx_runtime_installed() else "torch"
