@@ -3,7 +3,8 @@
 For each size (120k, 1.2M and 12M train rows by default) it writes a header-less
 `label,title,description` CSV whose rows recombine a title and a description of the same class
 from the seed files (so texts vary), then runs prepare, tokenize, train (`train.max_steps`
-steps), evaluate and baseline one by one, as `dvc repro` would (`python -m textclf.stages.NAME` in
+steps), evaluate, baseline and quality (its default `quality.max_rows` sample) one by one, as
+`dvc repro` would (`python -m textclf.stages.NAME` in
 a scratch project), and measures each one's wall time, rows/s and peak resident memory of its
 whole process tree (tokenizer workers included). Before tokenize it measures the raw fast
 tokenizer's rows/s on the same texts with the same number of processes: the ceiling for
@@ -33,7 +34,7 @@ from ruamel.yaml import YAML
 from transformers import AutoTokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("prepare", "tokenize", "train", "evaluate", "baseline")
+STAGES = ("prepare", "tokenize", "train", "evaluate", "baseline", "quality")
 MARKER = "## Scale: bounded memory from 120k to 12M rows"
 
 

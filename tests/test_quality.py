@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from conftest import (
     digests,
@@ -27,6 +30,7 @@ from fixtures import CLASSES, news_rows, write_news_csv
 from textclf.quality.duplicates import near_duplicates, normalise
 from textclf.quality.label_issues import find_issues
 from textclf.quality.report import length_counts
+from textclf.quality.sample import checked_rows
 
 FLIPS = 24  # of 480 train rows: 5%
 LEAKED = [3, 10, 17, 40, 77]  # train rows copied into the test file, case and punctuation changed
@@ -261,3 +265,54 @@ def test_a_similarity_threshold_near_one_finds_only_the_near_equal(similarity):
     ]
     found = near_duplicates(train, others, similarity)
     assert [near.row for near in found] == [0]
+
+
+def test_a_split_over_max_rows_is_checked_on_a_seeded_sample(project, tmp_path):
+    """quality.max_rows bounds what the stage holds: it checks that many rows per split, says
+    so in quality.json, and the same seed checks the same rows."""
+    copy = tmp_path / "repo"
+    shutil.copytree(project, copy, symlinks=True)
+    update_params(copy, {"quality": {"max_rows": 100}})
+    assert repro(copy, "quality") == {"quality"}
+    report = json.loads((copy / "metrics/quality.json").read_text())
+    train_rows = len(pd.read_parquet(copy / "data/prepared/train.parquet"))
+    assert report["rows"]["train"] == report["train_rows"] == train_rows > 100
+    assert report["rows_checked"]["train"] == 100
+    issues = pd.read_csv(copy / "metrics/quality/label_issues.csv")
+    assert len(issues) <= 100
+    first = digests(copy / "metrics/quality")
+    run(["dvc", "repro", "-f", "quality"], copy)
+    assert digests(copy / "metrics/quality") == first
+
+
+def test_the_sample_is_read_in_bounded_memory(tmp_path):
+    """Reading a 1,000-row sample of a 200,000-row split holds a batch at a time: its peak
+    resident memory is far below that of reading the split whole."""
+    path = tmp_path / "train.parquet"
+    rows = 200_000  # about 200 MB of text
+
+    def text(i: int) -> str:
+        return f"row {i} " + "word " * 200
+
+    pq.write_table(
+        pa.table({"text": [text(i) for i in range(rows)], "label": [0] * rows}),
+        path,
+        row_group_size=20_000,
+    )
+
+    def peak_rss_mb(max_rows: int | None) -> float:
+        script = (  # VmHWM: this process's peak resident memory (ru_maxrss counts the fork's)
+            "import re, sys; from textclf.quality.sample import checked_rows; "
+            f"checked = checked_rows(sys.argv[1], {max_rows}, 0); "
+            "status = open('/proc/self/status').read(); "
+            "print(len(checked.frame), re.search(r'VmHWM:\\s+(\\d+)', status).group(1))"
+        )
+        result = run([sys.executable, "-c", script, str(path)], tmp_path)
+        kept, peak_kb = map(int, result.stdout.split())
+        assert kept == (max_rows or rows)
+        return peak_kb / 1024
+
+    assert peak_rss_mb(1000) < peak_rss_mb(None) - 100
+    checked = checked_rows(path, 1000, seed=0)
+    assert checked.total == rows
+    assert checked.frame["text"].tolist() == [text(i) for i in checked.rows.tolist()]

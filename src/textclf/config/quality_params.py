@@ -20,6 +20,7 @@ class QualityParams:
     near_duplicate_similarity: float = 0.8
     short_words: int = 3
     long_words: int = 1000
+    max_rows: int | None = 120_000
 
     def check(self) -> None:
         if self.model not in QUALITY_MODELS:
@@ -34,6 +35,7 @@ class QualityParams:
                 "quality.near_duplicate_similarity must be in (0, 1], got "
                 f"{self.near_duplicate_similarity}"
             )
+        check_positive("quality.max_rows", self.max_rows, allow_none=True)
         check_positive("quality.short_words", self.short_words)
         check_positive("quality.long_words", self.long_words)
         if self.long_words <= self.short_words:

@@ -37,6 +37,7 @@ from textclf.quality.report import (
     label_names,
     length_counts,
 )
+from textclf.quality.sample import checked_rows
 from textclf.stages import run
 
 
@@ -55,12 +56,17 @@ def main() -> None:
     quality, schema = params.quality, read_schema()
     classes, multi_label = schema.classes, schema.multi_label
     separator = schema.label_separator
-    splits = {split: pd.read_parquet(PREPARED_DIR / f"{split}.parquet") for split in SPLITS}
+    checked = {
+        split: checked_rows(PREPARED_DIR / f"{split}.parquet", quality.max_rows, quality.seed)
+        for split in SPLITS
+    }
+    splits = {split: rows.frame for split, rows in checked.items()}
     train, labels = splits["train"], splits["train"]["label"].tolist()
     if quality.model == "transformer":
         probabilities = pd.read_parquet(OUT_OF_FOLD).to_numpy()  # the quality_folds stage's
-        if len(probabilities) != len(train):
+        if len(probabilities) != checked["train"].total:
             raise DataError(f"{OUT_OF_FOLD} does not match the train split: run `dvc repro`")
+        probabilities = checked["train"].of(probabilities)
     else:
         folds = fold_of_rows(labels, quality.folds, quality.seed, classes, multi_label)
         print(f"Out-of-fold probabilities: {quality.folds} folds of the baseline", flush=True)
@@ -99,7 +105,10 @@ def main() -> None:
     report = {
         "model": quality.model,
         "folds": quality.folds,
-        "train_rows": len(train),
+        "train_rows": checked["train"].total,
+        # above quality.max_rows a split is checked on a seeded sample of that many rows
+        "rows_checked": {split: len(rows.frame) for split, rows in checked.items()},
+        "rows": {split: rows.total for split, rows in checked.items()},
         "label_error_rate": round(issues.error_rate, 4),
         "estimated_label_errors": issues.estimated_errors,
         "label_issues": len(table),
