@@ -111,6 +111,8 @@ def fixture_params(news_csvs: dict[str, Path], model_dir: Path) -> dict:
             "warmup_ratio": 0.1,
             "min_steps": 0,  # the epochs as given (tests of train.min_steps set it)
         },
+        # no student: tests/test_distill.py makes both kinds, make quick the default one
+        "distill": {"student": "none"},
     }
 
 

@@ -64,7 +64,7 @@ def static_project(trained_project, tmp_path_factory, pool) -> Path:
     return project
 
 
-def test_the_default_writes_no_model(trained_project):
+def test_none_writes_no_model(trained_project):  # the fixtures' student
     assert [p.name for p in (trained_project / "models/student").iterdir()] == ["README.md"]
     assert json.loads((trained_project / "metrics/student/test.json").read_text()) == {
         "student": "none"

@@ -53,9 +53,15 @@ def test_make_quick_runs_every_stage_and_ends_with_the_results(quick):
     assert "Data and pipelines are up to date" in run(["dvc", "status"], project).stdout
     for made in ("models/model/README.md", "models/model/onnx/model.onnx", "metrics/quality.json"):
         assert (project / made).is_file(), made
-    tail = result.stdout.splitlines()[-22:]
+    tail = result.stdout.splitlines()[-26:]
     assert any(HEADLINE.match(line) for line in tail), "\n".join(tail)
     assert any(re.match(rf"  baseline     accuracy {NUMBER} \[", line) for line in tail)
+    # the default student: a static one, beside the teacher, and how to serve it
+    student = json.loads((project / "models/student/config.json").read_text())
+    assert student["model_type"] == "textclf-static"
+    assert any(re.match(rf"  student      accuracy {NUMBER} \[", line) for line in tail)
+    assert re.search(r"\(static: [+-]\d\.\d{4} against the transformer", result.stdout)
+    assert "textclf serve --model models/student" in result.stdout
     assert "`git checkout params.yaml && make repro`." in tail[-1]
     test = json.loads((project / "metrics/transformer/test.json").read_text())
     shown = f"accuracy {test['accuracy']:.4f} [{test['accuracy_low']:.4f}, "
@@ -73,7 +79,7 @@ def test_make_quick_runs_every_stage_and_ends_with_the_results(quick):
 def test_the_tables_fit_a_terminal_after_the_quick_run(quick):
     project = quick["project"]
     table = run(["dvc", "metrics", "show"], project).stdout.splitlines()
-    # a header, then validation, transformer, baseline and the (empty) student headline files
+    # a header, then validation, transformer, baseline and student headline files
     assert len(table) == 5 and max(map(len, table)) <= 160, table
     shown = run(["dvc", "exp", "show", "--only-changed", "--csv"], project).stdout
     header = shown.splitlines()[0].split(",")

@@ -121,7 +121,7 @@ def test_pruning_stops_a_hopeless_trial_after_its_first_epoch(tmp_path, trained_
             "search": {
                 "space": {"train.learning_rate": {"choices": [1e-9, 5e-3]}},
                 "prune": True,
-                "seed": 1,
+                "seed": 12,
             }
         },
     )

@@ -4,7 +4,8 @@
     python -m textclf.results ...        (the same)
 
 Reads the workspace's metrics files (nothing is recomputed): the transformer's test accuracy
-and macro F1 with their 95% intervals, the baseline beside it, the paired comparison's verdict,
+and macro F1 with their 95% intervals, the baseline and the distilled student beside it, the
+paired comparison's verdict,
 the kept epoch's validation metrics, where the files are, and what to run next. Exits 1 with
 one `error:` line when the pipeline has not run here yet.
 """
@@ -21,6 +22,8 @@ from textclf.config.paths import (
     COMPARISON,
     MODEL_DIR,
     QUALITY_DIR,
+    STUDENT_DIR,
+    STUDENT_METRICS_DIR,
     TRANSFORMER_DIR,
     VALIDATION_METRICS,
 )
@@ -31,6 +34,7 @@ FOLDERS = {
     str(TRANSFORMER_DIR): "test.json, report.txt, per_class.csv, mistakes.csv, plots",
     str(QUALITY_DIR): "likely label errors and duplicates in your data",
 }
+STUDENT_FOLDER = "the distilled student, for CPUs (docs/serving-cheaply.md)"
 VERDICTS = {
     "B better": "the transformer is better",
     "A better": "the baseline is better",
@@ -47,6 +51,20 @@ def model_line(name: str, metrics: dict) -> str:
     return (
         f"  {name:<12} accuracy {interval(metrics, 'accuracy')}   "
         f"macro-F1 {interval(metrics, 'f1_macro')}"
+    )
+
+
+def read_student(root: Path) -> dict | None:
+    """The student's test.json, or None where the distill stage made no student."""
+    path = root / STUDENT_METRICS_DIR / "test.json"
+    metrics = read_json(path) if path.is_file() else {}
+    return metrics if "accuracy" in metrics else None
+
+
+def student_note(student: dict) -> str:
+    return (
+        f"               ({student['student']}: {student['versus_teacher']['accuracy_diff']:+.4f} "
+        f"against the transformer, the same class on {student['agreement']:.1%} of the rows)"
     )
 
 
@@ -74,19 +92,23 @@ def summary(root: Path = Path(".")) -> str:
     validation = ", ".join(
         f"{key.removeprefix('eval_')} {value:.4f}" for key, value in read["validation"].items()
     )
+    student = read_student(root)
+    folders = {**FOLDERS, str(STUDENT_DIR): STUDENT_FOLDER} if student else FOLDERS
     lines = [
         f"Test results on {comparison['rows']:,} test rows (95% intervals):",
         model_line("transformer", read["transformer"]),
         model_line("baseline", read["baseline"]),
+        *([model_line("student", student), student_note(student)] if student else []),
         difference,
         f"  validation (the kept epoch): {validation}",
         "",
         "Files:",
-        *(f"  {folder + '/':<22} {what}" for folder, what in FOLDERS.items()),
+        *(f"  {folder + '/':<22} {what}" for folder, what in folders.items()),
         "",
         "Next:",
         f'  textclf predict --model {MODEL_DIR} "Stocks rally as oil prices fall"',
         f"  textclf serve --model {MODEL_DIR}    # HTTP service and demo page",
+        *([f"  textclf serve --model {STUDENT_DIR}  # the same on CPUs, for less"] * bool(student)),
         "  dvc metrics show                      # these numbers, as a table",
         "  dvc plots show                        # dvc_plots/index.html; offline: make plots",
     ]

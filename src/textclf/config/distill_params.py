@@ -14,7 +14,7 @@ STUDENTS = ("none", "static", "transformer")
 
 @dataclass(frozen=True)
 class DistillParams:
-    student: str = "none"
+    student: str = "static"
     temperature: float = 2.0
     true_label_weight: float = 0.5
     pool: str = ""

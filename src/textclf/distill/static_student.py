@@ -9,7 +9,6 @@ StaticModel as model2vec saves it) and `head.safetensors`."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +16,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.numpy import load_file as load_numpy
+from safetensors.torch import save_file
 from torch import nn
 
 from textclf.config.distill_params import DistillParams
 from textclf.config.files import read_json, write_json
+from textclf.distill.epochs import train_epochs
 from textclf.distill.targets import distillation_loss
 from textclf.train.model import to_probabilities
 
@@ -67,6 +68,8 @@ def distill_embeddings(teacher_dir: Path, pca_dims: int) -> object:
 
 def embed(static: object, texts: Sequence[str]) -> np.ndarray:
     """Each text's mean token vector (every token: a long text is not cut)."""
+    if not texts:
+        return np.zeros((0, static.embedding.shape[1]), dtype=np.float32)
     vectors = static.encode(
         list(texts), max_length=None, use_multiprocessing=False, batch_size=ENCODE_BATCH
     )
@@ -127,30 +130,22 @@ def train_head(
     torch.manual_seed(training.seed)
     head = Head(dims, n_classes, training.hidden)
     optimizer = torch.optim.AdamW(head.parameters(), lr=training.learning_rate)
-    order = np.random.default_rng(training.seed)
-    steps = math.ceil(rows / training.batch_size)
-    for epoch in range(training.epochs):
-        permutation = order.permutation(rows)
-        total = 0.0
-        for step in range(steps):
-            picked = np.sort(
-                permutation[step * training.batch_size : (step + 1) * training.batch_size]
-            )
-            batch = {name: torch.from_numpy(np.asarray(a[picked])) for name, a in arrays.items()}
-            loss = distillation_loss(
-                head(batch["features"]),
-                batch["teacher"],
-                batch["truth"],
-                batch["labelled"],
-                training.temperature,
-                training.true_label_weight,
-                multi_label,
-            )
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item()
-        print(f"  head epoch {epoch + 1}/{training.epochs}: loss {total / steps:.4f}", flush=True)
+
+    def batch_loss(picked: np.ndarray) -> torch.Tensor:
+        batch = {name: torch.from_numpy(np.asarray(a[picked])) for name, a in arrays.items()}
+        return distillation_loss(
+            head(batch["features"]),
+            batch["teacher"],
+            batch["truth"],
+            batch["labelled"],
+            training.temperature,
+            training.true_label_weight,
+            multi_label,
+        )
+
+    train_epochs(
+        batch_loss, [optimizer], rows, training.batch_size, training.epochs, training.seed, "head"
+    )
     return head.eval()
 
 
@@ -171,23 +166,46 @@ def is_static_student(folder: Path) -> bool:
 
 
 class StaticScorer:
-    """A static student folder loaded for prediction: texts -> probabilities, in NumPy speed."""
+    """A static student folder loaded for prediction: texts -> probabilities, in NumPy only
+    (the head's few matrix products cost microseconds; through torch they cost more than the
+    rest of a one-text request)."""
 
     def __init__(self, folder: Path):
         from model2vec import StaticModel
 
         self.config = read_json(folder / "config.json")  # classes and text settings too
         self.static = StaticModel.from_pretrained(folder / EMBEDDINGS_DIR)
-        state = load_file(folder / HEAD_FILE)
-        dims = state["layers.0.weight"].shape[1]
-        self.head = Head(dims, int(self.config["num_labels"]), int(self.config.get("hidden", 0)))
-        self.head.load_state_dict(state)
-        self.head.eval()
+        self.layers = head_layers(
+            load_numpy(folder / HEAD_FILE),
+            dims=self.static.embedding.shape[1],
+            hidden=int(self.config.get("hidden", 0)),
+            classes=int(self.config["num_labels"]),
+        )
         self.multi_label = self.config.get("problem_type") == "multi_label_classification"
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.head.layers[-1].out_features), dtype=np.float32)
-        with torch.inference_mode():
-            logits = self.head(torch.from_numpy(embed(self.static, texts))).numpy()
-        return to_probabilities(logits, self.multi_label)
+        features = embed(self.static, texts)
+        for number, (weight, bias) in enumerate(self.layers):
+            if number:
+                features = np.maximum(features, 0)  # Head's ReLU between its two layers
+            features = features @ weight + bias
+        return to_probabilities(features, self.multi_label)
+
+
+def head_layers(
+    state: dict[str, np.ndarray], dims: int, hidden: int, classes: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Head's layers as (weight, bias) to multiply by, checked against the folder's config:
+    ValueError if head.safetensors does not fit it."""
+    names = ["layers.0", "layers.2"] if hidden else ["layers.0"]
+    shapes = [(dims, hidden), (hidden, classes)] if hidden else [(dims, classes)]
+    layers = []
+    for name, (inputs, outputs) in zip(names, shapes, strict=True):
+        weight, bias = state.get(f"{name}.weight"), state.get(f"{name}.bias")
+        if weight is None or bias is None or weight.shape != (outputs, inputs):
+            raise ValueError(
+                f"{HEAD_FILE} does not hold a head of {dims} inputs, {hidden} hidden units and "
+                f"{classes} classes"
+            )
+        layers.append((np.ascontiguousarray(weight.T, np.float32), bias.astype(np.float32)))
+    return layers

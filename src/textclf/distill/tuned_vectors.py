@@ -9,7 +9,6 @@ stays one batch whatever the pool's size."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from textclf.config.distill_params import DistillParams
+from textclf.distill.epochs import train_epochs
 from textclf.distill.targets import distillation_loss
 
 TOKENIZE_BATCH = 10_000
@@ -32,6 +33,17 @@ class VectorTuning:
     temperature: float
     true_label_weight: float
     seed: int
+
+    @classmethod
+    def of(cls, distill: DistillParams) -> VectorTuning:
+        return cls(
+            epochs=distill.tune_epochs,
+            learning_rate=distill.tune_learning_rate,
+            batch_size=distill.batch_size,
+            temperature=distill.temperature,
+            true_label_weight=distill.true_label_weight,
+            seed=distill.seed,
+        )
 
 
 class BagOfVectors(nn.Module):
@@ -88,37 +100,34 @@ def tune_vectors(
         name: np.load(work / f"{name}.npy", mmap_mode="r")
         for name in ("teacher", "truth", "labelled")
     }
-    rows = len(lengths)
     torch.manual_seed(tuning.seed)
     model = BagOfVectors(static.embedding, head, bool(static.normalize)).train()
     vectors = torch.optim.SparseAdam(model.bag.parameters(), lr=tuning.learning_rate)
     classifier = torch.optim.AdamW(model.head.parameters(), lr=tuning.learning_rate)
-    order = np.random.default_rng(tuning.seed)
-    steps = math.ceil(rows / tuning.batch_size)
-    for epoch in range(tuning.epochs):
-        permutation = order.permutation(rows)
-        total = 0.0
-        for step in range(steps):
-            picked = np.sort(permutation[step * tuning.batch_size : (step + 1) * tuning.batch_size])
-            pieces = [ids[starts[row] : starts[row] + lengths[row]] for row in picked]
-            offsets = np.concatenate([[0], np.cumsum([len(piece) for piece in pieces])[:-1]])
-            flat = np.concatenate(pieces) if pieces else np.zeros(0, np.int64)
-            batch = {name: torch.from_numpy(np.asarray(a[picked])) for name, a in targets.items()}
-            loss = distillation_loss(
-                model(torch.from_numpy(flat.astype(np.int64)), torch.from_numpy(offsets)),
-                batch["teacher"],
-                batch["truth"],
-                batch["labelled"],
-                tuning.temperature,
-                tuning.true_label_weight,
-                multi_label,
-            )
-            vectors.zero_grad()
-            classifier.zero_grad()
-            loss.backward()
-            vectors.step()
-            classifier.step()
-            total += loss.item()
-        print(f"  tune epoch {epoch + 1}/{tuning.epochs}: loss {total / steps:.4f}", flush=True)
+
+    def batch_loss(picked: np.ndarray) -> torch.Tensor:
+        pieces = [ids[starts[row] : starts[row] + lengths[row]] for row in picked]
+        offsets = np.concatenate([[0], np.cumsum([len(piece) for piece in pieces])[:-1]])
+        flat = np.concatenate(pieces) if pieces else np.zeros(0, np.int64)
+        batch = {name: torch.from_numpy(np.asarray(a[picked])) for name, a in targets.items()}
+        return distillation_loss(
+            model(torch.from_numpy(flat.astype(np.int64)), torch.from_numpy(offsets)),
+            batch["teacher"],
+            batch["truth"],
+            batch["labelled"],
+            tuning.temperature,
+            tuning.true_label_weight,
+            multi_label,
+        )
+
+    train_epochs(
+        batch_loss,
+        [vectors, classifier],
+        len(lengths),
+        tuning.batch_size,
+        tuning.epochs,
+        tuning.seed,
+        "tune",
+    )
     model.eval()
     static.embedding = model.bag.weight.detach().numpy().astype(static.embedding.dtype)

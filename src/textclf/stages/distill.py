@@ -153,14 +153,7 @@ def make_static(
     multi_label = is_multi_label(config)
     head = train_head(static, soft_labels, folder.parent, multi_label, HeadTraining.of(distill))
     if distill.tune_epochs:
-        tuning = VectorTuning(
-            epochs=distill.tune_epochs,
-            learning_rate=distill.tune_learning_rate,
-            batch_size=distill.batch_size,
-            temperature=distill.temperature,
-            true_label_weight=distill.true_label_weight,
-            seed=distill.seed,
-        )
+        tuning = VectorTuning.of(distill)
         tune_vectors(static, head, soft_labels, folder.parent, multi_label, tuning)
     entries = config.to_dict()
     kept = {

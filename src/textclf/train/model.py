@@ -211,7 +211,8 @@ def batched_logits(
     order = np.argsort([-len(ids) for ids in input_ids], kind="stable")
     parts = []
     batches = range(0, len(order), batch_size)
-    for start in tqdm(batches, desc="predict", unit="batch", disable=not progress):
+    # no bar object at all without progress: a served one-text request makes one per call
+    for start in tqdm(batches, desc="predict", unit="batch") if progress else batches:
         rows = order[start : start + batch_size]
         batch = tokenizer.pad({"input_ids": [input_ids[i] for i in rows]}, return_tensors="np")
         parts.append(logits({name: np.asarray(v, np.int64) for name, v in batch.items()}))
