@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import brier_score_loss
 
 from textclf.evaluate.calibration import calibration_metrics, reliability_table
+from textclf.evaluate.metrics import write_test_results
 from textclf.evaluate.mistakes import confident_mistakes, costly_confusions
 
 CLASSES = ["a", "b", "c"]
@@ -77,3 +79,16 @@ def test_costly_confusions_list_the_most_frequent_wrong_pairs_first():
     ]
     assert lines[1].split()[-2:] == ["3", "60.0%"]
     assert costly_confusions(labels, labels, CLASSES) == "No mistakes on the test rows.\n"
+
+
+def test_mistakes_csv_cells_never_run_as_formulas(tmp_path):
+    texts = ['=HYPERLINK("http://x","click")', "+1 oil", "@SUM(A1)", "\tTab", "-1"]
+    classes = ["=a", "b"]  # class names are cells too
+    labels = np.zeros(len(texts), dtype=int)
+    probabilities = np.tile([0.1, 0.9], (len(texts), 1))  # every row a confident mistake
+    write_test_results(tmp_path / "test", texts, labels, probabilities, classes)
+    written = pd.read_csv(tmp_path / "test/mistakes.csv", dtype=str, keep_default_na=False)
+    assert sorted(written["text"]) == sorted(
+        ['\'=HYPERLINK("http://x","click")', "'+1 oil", "'@SUM(A1)", "'\tTab", "-1"]
+    )  # a number stays a number
+    assert set(written["label"]) == {"'=a"} and set(written["predicted"]) == {"b"}

@@ -87,17 +87,25 @@ BAD_INPUTS = {
     "empty file": (b"", "in.csv: no rows"),
     "header only": (b"id,text\n", "in.csv: no rows"),
     "latin-1": (b"id,text\n1,ok\n2,caf\xe9\n", "in.csv:3: bytes that are not UTF-8"),
+    "latin-1 first row": (b"caf\xe9,text\n1,ok\n", "in.csv:1: bytes that are not UTF-8"),
 }
 BAD_JSONL = b'{"text": "fine"}\n{"text": "bad \\ud800"}\n'
+DEEP_JSONL = b'{"text": "fine"}\n{"text": "deep", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n"
 
 
-def test_a_lone_surrogate_or_a_folder_as_input_is_one_line(checkpoint, tmp_path):
-    source = tmp_path / "in.jsonl"
+def test_a_lone_surrogate_deep_nesting_or_a_folder_as_input_is_one_line(checkpoint, tmp_path):
+    source, deep = tmp_path / "in.jsonl", tmp_path / "deep.jsonl"
     source.write_bytes(BAD_JSONL)
+    deep.write_bytes(DEEP_JSONL)  # select reads its pool with the same reader
     for given, expected in (
         (
             source,
             f"error: {source}:2: key 'text' holds a lone surrogate (\\ud800), which is not text",
+        ),
+        (
+            deep,
+            f"error: {deep}:2: JSON nested too deeply to read (arrays or objects inside each "
+            "other thousands of times)",
         ),
         (tmp_path, f"error: {tmp_path} is a folder: give a data file"),
     ):

@@ -50,6 +50,8 @@ def noisy(tmp_path_factory) -> dict:
         rows[index] = (other, title, description)
     clean = [i for i in range(len(rows)) if i not in flipped]
     conflicts = []
+    label, title, description = rows[clean[0]]
+    rows[clean[0]] = (label, f"=SUM(1) {title}", description)  # a cell a spreadsheet would run
     for index in clean[:6]:  # the same text again with another label
         label, title, description = rows[index]
         rows.append((label % 4 + 1, title, description))
@@ -144,6 +146,12 @@ def test_conflicting_duplicates_and_leaked_test_rows_are_found(project, noisy):
     }
     assert expected and expected <= found, (expected, found)
     assert (leaked["similarity"] == 1.0).all()  # equal once case and punctuation are gone
+    # files for people: a text a spreadsheet would run is written with a leading apostrophe
+    assert conflicting["text"].str.startswith("'=SUM(1) ").sum() == 1
+    issues = pd.read_csv(project / "metrics/quality/label_issues.csv")
+    for frame in (duplicates, issues):
+        cells = frame.select_dtypes(object).stack()
+        assert not cells.str.startswith(("=", "+", "@", "\t")).any()
     report = json.loads((project / "metrics/quality.json").read_text())
     assert report["duplicates"]["test_near_train"] == len(leaked)
     assert report["duplicates"]["train_conflicting_groups"] == len(conflicting)

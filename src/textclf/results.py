@@ -35,6 +35,7 @@ FOLDERS = {
     str(QUALITY_DIR): "likely label errors and duplicates in your data",
 }
 STUDENT_FOLDER = "the distilled student, for CPUs (docs/serving-cheaply.md)"
+SERVE_STUDENT = f"  textclf serve --model {STUDENT_DIR}  # the same on CPUs, for less"
 VERDICTS = {
     "B better": "the transformer is better",
     "A better": "the baseline is better",
@@ -108,7 +109,7 @@ def summary(root: Path = Path(".")) -> str:
         "Next:",
         f'  textclf predict --model {MODEL_DIR} "Stocks rally as oil prices fall"',
         f"  textclf serve --model {MODEL_DIR}    # HTTP service and demo page",
-        *([f"  textclf serve --model {STUDENT_DIR}  # the same on CPUs, for less"] * bool(student)),
+        *([SERVE_STUDENT] if student else []),
         "  dvc metrics show                      # these numbers, as a table",
         "  dvc plots show                        # dvc_plots/index.html; offline: make plots",
     ]
