@@ -5,9 +5,8 @@
 
 Reads the workspace's metrics files (nothing is recomputed): the transformer's test accuracy
 and macro F1 with their 95% intervals, the baseline and the distilled student beside it, the
-paired comparison's verdict,
-the kept epoch's validation metrics, where the files are, and what to run next. Exits 1 with
-one `error:` line when the pipeline has not run here yet.
+paired comparison's verdict, the kept epoch's validation metrics, where the files are, and
+what to run next. Exits 1 with one `error:` line when the pipeline has not run here yet.
 """
 
 from __future__ import annotations
