@@ -1,38 +1,60 @@
 """The static student's training loop, shared by its head and its token vectors: the rows
 shuffled anew each epoch (seeded), read in batches of sorted row indices (the arrays are on
-disk: in order is faster), one step of every optimizer per batch, each epoch's mean loss
-printed."""
+disk: in order is faster), the distillation loss of each batch against its targets, one step
+of every optimizer per batch, each epoch's mean loss printed."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 import torch
 
+from textclf.distill.targets import distillation_loss
+
+
+class EpochSettings(Protocol):
+    epochs: int
+    batch_size: int
+    temperature: float
+    true_label_weight: float
+    seed: int
+
 
 def train_epochs(
-    batch_loss: Callable[[np.ndarray], torch.Tensor],
+    logits_of: Callable[[np.ndarray], torch.Tensor],
+    targets: Mapping[str, np.ndarray],
     optimizers: Sequence[torch.optim.Optimizer],
-    rows: int,
-    batch_size: int,
-    epochs: int,
-    seed: int,
+    multi_label: bool,
+    settings: EpochSettings,
     name: str,
 ) -> None:
-    """`epochs` passes over `rows` rows; `batch_loss` maps a batch's row indices to its loss."""
-    order = np.random.default_rng(seed)
-    steps = math.ceil(rows / batch_size)
-    for epoch in range(epochs):
+    """`settings.epochs` passes over the rows of `targets` (its `teacher`, `truth` and
+    `labelled` arrays); `logits_of` maps a batch's row indices to the student's logits."""
+    rows, size = len(targets["teacher"]), settings.batch_size
+    order = np.random.default_rng(settings.seed)
+    steps = math.ceil(rows / size)
+    for epoch in range(settings.epochs):
         permutation = order.permutation(rows)
         total = 0.0
         for step in range(steps):
-            loss = batch_loss(np.sort(permutation[step * batch_size : (step + 1) * batch_size]))
+            picked = np.sort(permutation[step * size : (step + 1) * size])
+            batch = {key: torch.from_numpy(np.asarray(a[picked])) for key, a in targets.items()}
+            loss = distillation_loss(
+                logits_of(picked),
+                batch["teacher"],
+                batch["truth"],
+                batch["labelled"],
+                settings.temperature,
+                settings.true_label_weight,
+                multi_label,
+            )
             for optimizer in optimizers:
                 optimizer.zero_grad()
             loss.backward()
             for optimizer in optimizers:
                 optimizer.step()
             total += loss.item()
-        print(f"  {name} epoch {epoch + 1}/{epochs}: loss {total / steps:.4f}", flush=True)
+        print(f"  {name} epoch {epoch + 1}/{settings.epochs}: loss {total / steps:.4f}", flush=True)

@@ -23,7 +23,6 @@ from torch import nn
 from textclf.config.distill_params import DistillParams
 from textclf.config.files import read_json, write_json
 from textclf.distill.epochs import train_epochs
-from textclf.distill.targets import distillation_loss
 from textclf.train.model import to_probabilities
 
 STATIC_MODEL_TYPE = "textclf-static"
@@ -131,21 +130,11 @@ def train_head(
     head = Head(dims, n_classes, training.hidden)
     optimizer = torch.optim.AdamW(head.parameters(), lr=training.learning_rate)
 
-    def batch_loss(picked: np.ndarray) -> torch.Tensor:
-        batch = {name: torch.from_numpy(np.asarray(a[picked])) for name, a in arrays.items()}
-        return distillation_loss(
-            head(batch["features"]),
-            batch["teacher"],
-            batch["truth"],
-            batch["labelled"],
-            training.temperature,
-            training.true_label_weight,
-            multi_label,
-        )
+    def logits_of(picked: np.ndarray) -> torch.Tensor:
+        return head(torch.from_numpy(np.asarray(arrays["features"][picked])))
 
-    train_epochs(
-        batch_loss, [optimizer], rows, training.batch_size, training.epochs, training.seed, "head"
-    )
+    targets = {name: arrays[name] for name in ("teacher", "truth", "labelled")}
+    train_epochs(logits_of, targets, [optimizer], multi_label, training, "head")
     return head.eval()
 
 

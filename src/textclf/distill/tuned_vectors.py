@@ -20,7 +20,6 @@ from torch import nn
 
 from textclf.config.distill_params import DistillParams
 from textclf.distill.epochs import train_epochs
-from textclf.distill.targets import distillation_loss
 
 TOKENIZE_BATCH = 10_000
 
@@ -105,29 +104,12 @@ def tune_vectors(
     vectors = torch.optim.SparseAdam(model.bag.parameters(), lr=tuning.learning_rate)
     classifier = torch.optim.AdamW(model.head.parameters(), lr=tuning.learning_rate)
 
-    def batch_loss(picked: np.ndarray) -> torch.Tensor:
+    def logits_of(picked: np.ndarray) -> torch.Tensor:
         pieces = [ids[starts[row] : starts[row] + lengths[row]] for row in picked]
         offsets = np.concatenate([[0], np.cumsum([len(piece) for piece in pieces])[:-1]])
         flat = np.concatenate(pieces) if pieces else np.zeros(0, np.int64)
-        batch = {name: torch.from_numpy(np.asarray(a[picked])) for name, a in targets.items()}
-        return distillation_loss(
-            model(torch.from_numpy(flat.astype(np.int64)), torch.from_numpy(offsets)),
-            batch["teacher"],
-            batch["truth"],
-            batch["labelled"],
-            tuning.temperature,
-            tuning.true_label_weight,
-            multi_label,
-        )
+        return model(torch.from_numpy(flat.astype(np.int64)), torch.from_numpy(offsets))
 
-    train_epochs(
-        batch_loss,
-        [vectors, classifier],
-        len(lengths),
-        tuning.batch_size,
-        tuning.epochs,
-        tuning.seed,
-        "tune",
-    )
+    train_epochs(logits_of, targets, [vectors, classifier], multi_label, tuning, "tune")
     model.eval()
     static.embedding = model.bag.weight.detach().numpy().astype(static.embedding.dtype)
