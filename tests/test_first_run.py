@@ -55,16 +55,22 @@ def test_make_quick_runs_every_stage_and_ends_with_the_results(quick):
     assert "Data and pipelines are up to date" in run(["dvc", "status"], project).stdout
     for made in ("models/model/README.md", "models/model/onnx/model.onnx", "metrics/quality.json"):
         assert (project / made).is_file(), made
-    tail = result.stdout.splitlines()[-26:]
-    assert any(HEADLINE.match(line) for line in tail), "\n".join(tail)
-    assert any(re.match(rf"  baseline     accuracy {NUMBER} \[", line) for line in tail)
+    # the test results are the last lines on the screen: header, 3 models, the student's note,
+    # the paired comparison and validation; how to go to the full run just above them
+    lines = result.stdout.splitlines()
+    tail = lines[-7:]
+    assert re.match(r"Test results on [\d,]+ test rows", tail[0]), "\n".join(lines[-30:])
+    assert HEADLINE.match(tail[1]), tail
+    assert re.match(rf"  baseline     accuracy {NUMBER} \[", tail[2])
     # the default student: a static one, beside the teacher, and how to serve it
     student = json.loads((project / "models/student/config.json").read_text())
     assert student["model_type"] == "textclf-static"
-    assert any(re.match(rf"  student      accuracy {NUMBER} \[", line) for line in tail)
-    assert re.search(r"\(static: [+-]\d\.\d{4} against the transformer", result.stdout)
+    assert re.match(rf"  student      accuracy {NUMBER} \[", tail[3])
+    assert re.match(r" +\(static: [+-]\d\.\d{4} against the transformer", tail[4])
+    assert tail[5].startswith("  transformer - baseline: accuracy ")
+    assert tail[6].startswith("  validation (the kept epoch): loss ")
     assert "textclf serve --model models/student" in result.stdout
-    assert "`git checkout params.yaml && make repro`." in tail[-1]
+    assert "`git checkout params.yaml && make repro`." in lines[-9]
     test = json.loads((project / "metrics/transformer/test.json").read_text())
     shown = f"accuracy {test['accuracy']:.4f} [{test['accuracy_low']:.4f}, "
     assert shown in result.stdout
@@ -73,9 +79,11 @@ def test_make_quick_runs_every_stage_and_ends_with_the_results(quick):
     assert params["prepare"]["max_train_rows"] == 1200 and params["train"]["epochs"] == 1
     assert params["model"]["name"] == str(quick["model"])
     assert params["data"]["train_url"] == str(quick["data"] / "train.csv")
-    # `textclf results` prints the same headline again
-    again = run(["textclf", "results"], project).stdout
-    assert again.strip() in result.stdout
+    # `textclf results` prints the same files, next commands and results again, results last
+    again = run(["textclf", "results"], project).stdout.splitlines()
+    assert again[-7:] == tail
+    guide = again[: again.index(tail[0]) - 1]  # Files: and Next:
+    assert guide[0] == "Files:" and "Next:" in guide and "\n".join(guide) in result.stdout
 
 
 def test_the_tables_fit_a_terminal_after_the_quick_run(quick):

@@ -23,7 +23,7 @@ from textclf.config.errors import UserError
 from textclf.config.library_logs import logger_level
 from textclf.config.params import load_params
 from textclf.config.sources import MODEL_KEY, check_sources
-from textclf.results import summary
+from textclf.results import guide, headline
 from textclf.tuning.search_space import overrides
 
 # a slice that trains in about two minutes on 2 cores and still says something (about 0.85
@@ -81,7 +81,8 @@ def run_quick(data: Path | None, model: str | None) -> None:
         finished = dvc(["exp", "run", *overrides(values)])
     if finished != 0:
         raise UserError("the quick run failed (the lines above say why)")
-    print(f"\n{summary()}\n\n{FULL_RUN}")
+    results = headline()
+    print(f"\n{guide()}\n\n{FULL_RUN}\n\n{results}")
 
 
 def main(argv: list[str] | None = None, prog: str = "textclf quick") -> None:

@@ -3,10 +3,11 @@
     textclf results
     python -m textclf.results ...        (the same)
 
-Reads the workspace's metrics files (nothing is recomputed): the transformer's test accuracy
-and macro F1 with their 95% intervals, the baseline and the distilled student beside it, the
-paired comparison's verdict, the kept epoch's validation metrics, where the files are, and
-what to run next. Exits 1 with one `error:` line when the pipeline has not run here yet.
+Reads the workspace's metrics files (nothing is recomputed): where the files are and what to
+run next, then, on the last lines, the transformer's test accuracy and macro F1 with their 95%
+intervals, the baseline and the distilled student beside it, the paired comparison's verdict
+and the kept epoch's validation metrics. Exits 1 with one `error:` line when the pipeline has
+not run here yet.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ def student_note(student: dict) -> str:
     )
 
 
-def summary(root: Path = Path(".")) -> str:
-    """The headline of the run in `root`'s workspace. UserError if a file is missing."""
+def headline(root: Path = Path(".")) -> str:
+    """The test results of the run in `root`'s workspace. UserError if a file is missing."""
     files = {
         "transformer": root / TRANSFORMER_DIR / "test.json",
         "baseline": root / BASELINE_DIR / "test.json",
@@ -93,7 +94,6 @@ def summary(root: Path = Path(".")) -> str:
         f"{key.removeprefix('eval_')} {value:.4f}" for key, value in read["validation"].items()
     )
     student = read_student(root)
-    folders = {**FOLDERS, str(STUDENT_DIR): STUDENT_FOLDER} if student else FOLDERS
     lines = [
         f"Test results on {comparison['rows']:,} test rows (95% intervals):",
         model_line("transformer", read["transformer"]),
@@ -101,7 +101,15 @@ def summary(root: Path = Path(".")) -> str:
         *([model_line("student", student), student_note(student)] if student else []),
         difference,
         f"  validation (the kept epoch): {validation}",
-        "",
+    ]
+    return "\n".join(lines)
+
+
+def guide(root: Path = Path(".")) -> str:
+    """Where the run in `root`'s workspace put its files, and the commands to run next."""
+    student = read_student(root) is not None
+    folders = {**FOLDERS, str(STUDENT_DIR): STUDENT_FOLDER} if student else FOLDERS
+    lines = [
         "Files:",
         *(f"  {folder + '/':<22} {what}" for folder, what in folders.items()),
         "",
@@ -113,6 +121,13 @@ def summary(root: Path = Path(".")) -> str:
         "  dvc plots show                        # dvc_plots/index.html; offline: make plots",
     ]
     return "\n".join(lines)
+
+
+def summary(root: Path = Path(".")) -> str:
+    """The guide, then the test results: last, on the lines a terminal shows when a run ends.
+    UserError if a results file is missing."""
+    results = headline(root)
+    return f"{guide(root)}\n\n{results}"
 
 
 def main(argv: list[str] | None = None, prog: str = "textclf results") -> None:
