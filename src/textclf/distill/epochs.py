@@ -7,20 +7,37 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from textclf.config.distill_params import DistillParams
 from textclf.distill.targets import distillation_loss
 
 
-class EpochSettings(Protocol):
+@dataclass(frozen=True)
+class EpochSettings:
+    """One loop's epochs and learning rate (the head's, or the vectors'), with the batch size,
+    loss and seed that both loops take from `distill`."""
+
     epochs: int
+    learning_rate: float
     batch_size: int
     temperature: float
     true_label_weight: float
     seed: int
+
+    @classmethod
+    def of(cls, distill: DistillParams, epochs: int, learning_rate: float) -> EpochSettings:
+        return cls(
+            epochs=epochs,
+            learning_rate=learning_rate,
+            batch_size=distill.batch_size,
+            temperature=distill.temperature,
+            true_label_weight=distill.true_label_weight,
+            seed=distill.seed,
+        )
 
 
 def train_epochs(

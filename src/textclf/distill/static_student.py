@@ -10,7 +10,6 @@ StaticModel as model2vec saves it) and `head.safetensors`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +19,8 @@ from safetensors.numpy import load_file as load_numpy
 from safetensors.torch import save_file
 from torch import nn
 
-from textclf.config.distill_params import DistillParams
 from textclf.config.files import read_json, write_json
-from textclf.distill.epochs import train_epochs
+from textclf.distill.epochs import EpochSettings, train_epochs
 from textclf.train.model import to_probabilities
 
 STATIC_MODEL_TYPE = "textclf-static"
@@ -75,34 +73,17 @@ def embed(static: object, texts: Sequence[str]) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32)
 
 
-@dataclass(frozen=True)
-class HeadTraining:
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    hidden: int
-    temperature: float
-    true_label_weight: float
-    seed: int
-
-    @classmethod
-    def of(cls, distill: DistillParams) -> HeadTraining:
-        return cls(
-            epochs=distill.head_epochs,
-            batch_size=distill.batch_size,
-            learning_rate=distill.head_learning_rate,
-            hidden=distill.hidden,
-            temperature=distill.temperature,
-            true_label_weight=distill.true_label_weight,
-            seed=distill.seed,
-        )
-
-
 def train_head(
-    static: object, soft_labels: Path, work: Path, multi_label: bool, training: HeadTraining
+    static: object,
+    soft_labels: Path,
+    work: Path,
+    multi_label: bool,
+    training: EpochSettings,
+    hidden: int,
 ) -> Head:
-    """A head trained on every row of `soft_labels`; the features are built once into
-    disk-backed arrays under `work`, so memory stays one batch whatever the rows."""
+    """A head (`hidden` units, 0: linear) trained on every row of `soft_labels`; the features
+    are built once into disk-backed arrays under `work`, so memory stays one batch whatever
+    the rows."""
     table = pq.ParquetFile(soft_labels)
     rows = table.metadata.num_rows
     n_classes = table.schema_arrow.field("teacher").type.list_size
@@ -127,7 +108,7 @@ def train_head(
         arrays["labelled"][start:end] = batch.column("labelled").to_numpy(zero_copy_only=False)
         start = end
     torch.manual_seed(training.seed)
-    head = Head(dims, n_classes, training.hidden)
+    head = Head(dims, n_classes, hidden)
     optimizer = torch.optim.AdamW(head.parameters(), lr=training.learning_rate)
 
     def logits_of(picked: np.ndarray) -> torch.Tensor:

@@ -9,7 +9,6 @@ stays one batch whatever the pool's size."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,31 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from textclf.config.distill_params import DistillParams
-from textclf.distill.epochs import train_epochs
+from textclf.distill.epochs import EpochSettings, train_epochs
 
 TOKENIZE_BATCH = 10_000
-
-
-@dataclass(frozen=True)
-class VectorTuning:
-    epochs: int
-    learning_rate: float
-    batch_size: int
-    temperature: float
-    true_label_weight: float
-    seed: int
-
-    @classmethod
-    def of(cls, distill: DistillParams) -> VectorTuning:
-        return cls(
-            epochs=distill.tune_epochs,
-            learning_rate=distill.tune_learning_rate,
-            batch_size=distill.batch_size,
-            temperature=distill.temperature,
-            true_label_weight=distill.true_label_weight,
-            seed=distill.seed,
-        )
 
 
 class BagOfVectors(nn.Module):
@@ -90,7 +67,7 @@ def tune_vectors(
     soft_labels: Path,
     work: Path,
     multi_label: bool,
-    tuning: VectorTuning,
+    tuning: EpochSettings,
 ) -> None:
     """Train `static`'s vectors and `head` together; `static.embedding` is replaced. The
     targets are the arrays `train_head` left in `work`."""

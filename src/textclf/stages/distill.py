@@ -32,9 +32,9 @@ from textclf.config.train_params import TrainParams
 from textclf.data.checkpoint_settings import checkpoint_settings_of
 from textclf.data.schema import read_schema
 from textclf.distill.agreement import with_teacher_comparison
+from textclf.distill.epochs import EpochSettings
 from textclf.distill.soft_labels import check_pool, write_soft_labels
 from textclf.distill.static_student import (
-    HeadTraining,
     StaticScorer,
     distill_embeddings,
     save_static_student,
@@ -45,7 +45,7 @@ from textclf.distill.transformer_student import (
     load_student_start,
     train_transformer_student,
 )
-from textclf.distill.tuned_vectors import VectorTuning, tune_vectors
+from textclf.distill.tuned_vectors import tune_vectors
 from textclf.evaluate.metrics import write_test_results
 from textclf.ship.onnx_export import export_onnx, quantize_int8
 from textclf.ship.student_card import student_card
@@ -151,9 +151,10 @@ def make_static(
     distill = params.distill
     static = distill_embeddings(TRAINED_DIR, distill.pca_dims)
     multi_label = is_multi_label(config)
-    head = train_head(static, soft_labels, folder.parent, multi_label, HeadTraining.of(distill))
+    training = EpochSettings.of(distill, distill.head_epochs, distill.head_learning_rate)
+    head = train_head(static, soft_labels, folder.parent, multi_label, training, distill.hidden)
     if distill.tune_epochs:
-        tuning = VectorTuning.of(distill)
+        tuning = EpochSettings.of(distill, distill.tune_epochs, distill.tune_learning_rate)
         tune_vectors(static, head, soft_labels, folder.parent, multi_label, tuning)
     entries = config.to_dict()
     kept = {
