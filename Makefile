@@ -13,7 +13,7 @@ MODEL ?=
 # dvc runs stage commands (`python -m textclf.stages...`) through PATH: use the venv's python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup quick repro plots deps test lint bench
+.PHONY: setup quick repro plots test test-fast lint bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-remote.txt requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,17 +40,17 @@ PNG_PLOTS = $(shell sed -n 's/^  - \(metrics\/.*\.png\)$$/\1/p' dvc.yaml)
 plots: setup
 	dvc plots show $(PNG_PLOTS)
 
-# dvc.yaml's code deps, generated from each stage's imports (run after adding, moving or importing
-# a module: a stage then reruns on an edit of exactly the code it runs)
-deps: setup
-	python tools/stage_deps.py
-
 lint: setup
 	ruff check .
 	ruff format --check .
 
+# the whole suite (what CI runs); test-fast: all but the tests that run a pipeline, a training
+# or a search (their marks are declared in pyproject.toml), an answer in a few minutes
 test: lint
 	pytest
+
+test-fast: lint
+	pytest -m "not pipeline and not training and not search"
 
 # speed benchmark on real AG News rows (see bench/README.md); writes bench/RESULTS.md.
 # BENCH_DATA: a folder with AG-News-format train.csv and test.csv (header-less label,title,description)

@@ -17,7 +17,8 @@ import torch
 from machine import CLASSES, cpu_model, minilm_dir
 from transformers import set_seed
 
-from textclf.train.model import cpu_has_amx, load_model_for_training
+from textclf.modeling.device import cpu_has_amx
+from textclf.modeling.loading import load_model_for_training
 
 
 def step_rate(model, optimizer, ids, labels, steps: int) -> float:

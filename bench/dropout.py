@@ -18,8 +18,9 @@ from adamw import step_rate
 from machine import CLASSES, cpu_model, minilm_dir
 from transformers import set_seed
 
+from textclf.modeling.device import cpu_has_amx
+from textclf.modeling.loading import load_model_for_training
 from textclf.train.dropout import use_cpu_dropout
-from textclf.train.model import cpu_has_amx, load_model_for_training
 
 
 def side(model_name: str, name: str) -> tuple[torch.nn.Module, torch.optim.Optimizer]:

@@ -27,7 +27,7 @@ from speed_sides import encode
 from transformers import AutoTokenizer, set_seed
 
 from textclf.config.train_params import TrainParams
-from textclf.train.model import load_model_for_training
+from textclf.modeling.loading import load_model_for_training
 from textclf.train.training import make_trainer, training_arguments
 
 

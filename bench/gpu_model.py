@@ -9,7 +9,7 @@ import time
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
-from textclf.train.model import inference_device
+from textclf.modeling.device import inference_device
 
 # dense bf16 tensor-core peaks from the vendor's data sheets (SXM parts)
 DATASHEET_BF16_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12}

@@ -13,7 +13,7 @@ weights, and no hub download is needed. Sides, each timed over --steps optimizer
              `compile: off` (eager PyTorch)
   repo/random  the same with `sampling: random`, to separate the sampler's share
   repo/compiled  `compile: on`: torch.compile with CUDA graphs, batches padded to multiples of
-             32 tokens (textclf.train.compiled); prediction compiled too
+             32 tokens (textclf.modeling.compiled); prediction compiled too
   repo/compiled/unpadded  the same on unpadded batches where the model family supports them
              here (else it says so and is skipped)
   .../batchN   any side with a per-device batch of N instead of 24
@@ -57,8 +57,8 @@ from transformers import (
 )
 
 from textclf.config.train_params import TrainParams
-from textclf.train.compiled import unpadded_supported
-from textclf.train.model import autocast_dtype, inference_device
+from textclf.modeling.compiled import unpadded_supported
+from textclf.modeling.device import autocast_dtype, inference_device
 from textclf.train.training import make_trainer, training_arguments
 
 

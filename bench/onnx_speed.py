@@ -30,9 +30,10 @@ import numpy as np
 import torch
 from machine import cpu_model, read_ag_news
 
+from textclf.modeling.device import cpu_has_amx
+from textclf.modeling.loading import load_classifier
 from textclf.ship.onnx_export import export_onnx, quantize_int8
 from textclf.ship.runtime import load
-from textclf.train.model import cpu_has_amx, load_classifier
 
 
 def timed_probabilities(classifier, texts, precision: str = "fp32") -> tuple[float, np.ndarray]:

@@ -1,5 +1,5 @@
 """The repository's PyTorch prediction on token ids, as the evaluate stage runs it (length-sorted
-batches under torch.inference_mode, `textclf.train.model`), for the benchmarks to time."""
+batches under torch.inference_mode, `textclf.modeling.inference`), for the benchmarks to time."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from collections.abc import Sequence
 import numpy as np
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from textclf.train.model import batched_logits, is_multi_label, to_probabilities, torch_logits
+from textclf.modeling.inference import (
+    batched_logits,
+    is_multi_label,
+    to_probabilities,
+    torch_logits,
+)
 
 
 def predict_proba(

@@ -34,9 +34,9 @@ import torch
 from machine import cpu_model, minilm_dir, read_ag_news, replace_section
 from transformers import AutoTokenizer
 
+from textclf.modeling.loading import load_model_for_training
 from textclf.ship.onnx_export import export_onnx, quantize_int8
 from textclf.ship.runtime import load as load_runtime
-from textclf.train.model import load_model_for_training
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "## Service under load: dynamic batching"

@@ -30,10 +30,7 @@ from speed_report import per_round_table, render, summarize, write_speed_section
 from speed_sides import bare_step_ceiling, non_embedding_params, train_and_predict
 from transformers import AutoTokenizer
 
-from textclf.train.model import (
-    autocast_dtype,
-    inference_device,
-)
+from textclf.modeling.device import autocast_dtype, inference_device
 
 FIGURES = "figures: "  # the line a side's process prints its figures on
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from machine import cpu_model, minilm_dir
 
-from textclf.train.model import cpu_has_amx
+from textclf.modeling.device import cpu_has_amx
 
 
 def per_round_table(rounds: list[dict], seed: int) -> list[str]:

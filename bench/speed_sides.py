@@ -15,10 +15,8 @@ from prediction import predict_proba
 from transformers import TrainingArguments, set_seed
 
 from textclf.config.train_params import TrainParams
+from textclf.modeling.loading import load_model_for_training
 from textclf.train.dropout import use_cpu_dropout
-from textclf.train.model import (
-    load_model_for_training,
-)
 from textclf.train.training import make_trainer, training_arguments
 
 

@@ -21,11 +21,10 @@ from fixtures import CLASSES, build_tiny_bert, news_rows, write_news_csv
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
-# the repository's own tools (tools/stage_deps.py) are imported by the tests that check them
-sys.path.insert(0, str(ROOT / "tools"))
 # What a clone of the project holds that the pipeline needs (outputs are made by `dvc repro`).
 PROJECT_FILES = ["dvc.yaml", "params.yaml", "src", ".gitignore", ".dvc/config", "Makefile"]
 PIPELINE_STAGES = {
+    "code",
     "download",
     "prepare",
     "tokenize",
@@ -39,6 +38,46 @@ PIPELINE_STAGES = {
     "package",
     "distill",
 }
+
+
+# The test tiers: a test that runs a pipeline, a training or a search carries the mark (declared
+# in pyproject.toml); `make test-fast` runs the rest. Two guards keep a heavy test from going
+# unmarked: one that asks for a fixture built by running the pipeline fails at once, and one
+# whose setup and call take longer than FAST_LIMIT_S fails with what to do.
+HEAVY_MARKS = ("pipeline", "training", "search")
+HEAVY_FIXTURES = {"trained_project": "pipeline"}
+FAST_LIMIT_S = float(os.environ.get("TEXTCLF_FAST_TEST_LIMIT_S", "20"))
+
+
+def is_heavy(item: pytest.Item) -> bool:
+    return any(item.get_closest_marker(mark) for mark in HEAVY_MARKS)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if is_heavy(item):
+        return
+    for fixture, mark in HEAVY_FIXTURES.items():
+        if fixture in getattr(item, "fixturenames", ()):
+            pytest.fail(f"{item.nodeid} uses {fixture}: mark it @pytest.mark.{mark}", False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "setup":
+        item.stash[SETUP_TIME] = call.duration
+    elif report.when == "call" and report.passed and not is_heavy(item):
+        took = item.stash.get(SETUP_TIME, 0.0) + call.duration
+        if took > FAST_LIMIT_S:
+            report.outcome = "failed"
+            report.longrepr = (
+                f"{item.nodeid} took {took:.0f} s (the fast tier's limit is {FAST_LIMIT_S:.0f} s): "
+                f"mark it with one of {', '.join(HEAVY_MARKS)}, or make it faster"
+            )
+    return report
+
+
+SETUP_TIME = pytest.StashKey[float]()
 
 
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:

@@ -12,8 +12,8 @@ from fixtures import news_rows
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from textclf.config.train_params import TrainParams
-from textclf.train.compiled import PAD_MULTIPLE, compile_wanted, padded_batch
-from textclf.train.model import batched_logits, to_probabilities, torch_logits
+from textclf.modeling.compiled import PAD_MULTIPLE, compile_wanted, padded_batch
+from textclf.modeling.inference import batched_logits, to_probabilities, torch_logits
 from textclf.train.training import make_trainer, training_arguments
 
 # inductor's own use of TorchScript, not ours

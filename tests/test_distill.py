@@ -29,6 +29,8 @@ from textclf.data.table import DataError
 from textclf.distill.soft_labels import POOL_CHUNK_ROWS, pool_texts
 from textclf.ship.runtime import load
 
+pytestmark = [pytest.mark.pipeline, pytest.mark.training]
+
 POOL_ROWS = 300
 
 

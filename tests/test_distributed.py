@@ -8,7 +8,10 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from conftest import command_env, fixture_params, free_port, make_project, run
+
+pytestmark = [pytest.mark.pipeline, pytest.mark.training]
 
 
 def test_two_processes_train_one_model(tmp_path, news_csvs, tiny_bert):

@@ -1,62 +1,105 @@
-"""dvc.yaml matches the code: each stage depends on exactly the modules its command imports,
-given file by file or as a whole subpackage folder where the stage imports all of it, as
-tools/stage_deps.py (`make deps`) generates them."""
+"""dvc.yaml reads as the pipeline: each stage's cmd, params, data deps and outs, and one code dep,
+`code/<stage>.txt`, that the code stage writes from the modules the stage imports (its import
+closure, absolute and relative imports alike)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
 from ruamel.yaml import YAML
-from stage_deps import expand, generate, import_closure
+
+from textclf.config.code_closure import import_closure, manifest
 
 ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "src"
+MAX_LINES = 300
 
 
-def test_each_stage_depends_on_exactly_the_modules_it_imports():
-    stages = YAML(typ="safe", pure=True).load(ROOT / "dvc.yaml")["stages"]
-    for name, stage in stages.items():
-        module = stage["cmd"].split("python -m ")[1].split()[0]
-        declared = [dep for dep in stage["deps"] if dep.startswith("src/")]
-        covered = set().union(*(expand(dep) for dep in declared))
-        assert covered == import_closure(module), name
-        assert len(covered) == sum(len(expand(dep)) for dep in declared), f"{name}: overlap"
+def stages() -> dict:
+    return YAML(typ="safe", pure=True).load(ROOT / "dvc.yaml")["stages"]
 
 
-def test_the_code_deps_are_generated_and_up_to_date():
-    result = subprocess.run(
-        [sys.executable, "tools/stage_deps.py", "--check"], cwd=ROOT, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
+def closure(module: str, source: Path = SOURCE) -> set[str]:
+    return {str(path.relative_to(source.parent)) for path in import_closure(module, source)}
 
 
-def test_the_generator_writes_a_new_stage_s_deps_and_keeps_the_rest():
-    text = (
-        "stages:\n"
-        "  report:\n"
-        "    # a comment stays\n"
-        "    cmd: python -m textclf.stages.compare\n"
-        "    deps:\n"
-        "      - metrics/baseline   # data deps stay first\n"
-        "    outs:\n"
-        "      - metrics/comparison.json\n"
-    )
-    generated = generate(text)
-    lines = generated.splitlines()
-    assert lines[:6] == text.splitlines()[:6]
-    code = [line.removeprefix("      - ") for line in lines[6:] if line.startswith("      - src/")]
-    assert set().union(*(expand(dep) for dep in code)) == import_closure("textclf.stages.compare")
-    assert lines[-2:] == ["    outs:", "      - metrics/comparison.json"]
-    assert generate(generated) == generated
+def test_dvc_yaml_is_short_and_each_stage_has_one_code_dep():
+    assert len((ROOT / "dvc.yaml").read_text().splitlines()) <= MAX_LINES
+    modules = {path.stem for path in (SOURCE / "textclf/stages").glob("*.py")} - {"__init__"}
+    assert set(stages()) == modules
+    for name, stage in stages().items():
+        assert stage["cmd"] == f"python -m textclf.stages.{name}", name
+        code = [dep for dep in stage["deps"] if dep.startswith(("src/", "code"))]
+        assert code == (["src/textclf"] if name == "code" else [f"code/{name}.txt"]), name
+    assert stages()["code"]["outs"] == ["code"]
+
+
+def test_the_data_stages_run_no_training_code():
+    for stage in ("download", "prepare", "tokenize"):
+        files = closure(f"textclf.stages.{stage}")
+        assert not {file for file in files if file.startswith("src/textclf/train/")}, stage
+    assert "src/textclf/modeling/tokenizer.py" in closure("textclf.stages.tokenize")
+    assert "src/textclf/modeling/loading.py" not in closure("textclf.stages.tokenize")
 
 
 def test_import_closure_follows_imports():
-    closure = import_closure("textclf.stages.train")
+    train = closure("textclf.stages.train")
     assert {
         "src/textclf/train/training.py",
-        "src/textclf/train/model.py",
+        "src/textclf/modeling/loading.py",
         "src/textclf/__init__.py",
-    } <= closure
-    assert "src/textclf/predict.py" not in closure
-    assert expand("src/textclf/config") >= {"src/textclf/config/params.py"}
+        "src/textclf/stages/__init__.py",
+    } <= train
+    assert "src/textclf/predict.py" not in train
+    assert "src/textclf/config/search_params.py" not in train
+
+
+def test_relative_imports_are_followed(tmp_path):
+    source = tmp_path / "src"
+    package = source / "textclf"
+    (package / "stages").mkdir(parents=True)
+    (package / "data").mkdir()
+    for init in ("__init__.py", "stages/__init__.py", "data/__init__.py"):
+        (package / init).write_text('"""a package"""\n')
+    (package / "stages/mine.py").write_text(
+        "from .helper import value\nfrom . import other\nfrom ..data import rows\n"
+    )
+    (package / "stages/helper.py").write_text("value = 1\n")
+    (package / "stages/other.py").write_text("from ..data.cells import cell\n")
+    (package / "data/rows.py").write_text("rows = []\n")
+    (package / "data/cells.py").write_text("cell = 0\n")
+    (package / "data/unused.py").write_text("nothing = None\n")
+    assert closure("textclf.stages.mine", source) == {
+        f"src/textclf/{name}"
+        for name in (
+            "__init__.py",
+            "stages/__init__.py",
+            "stages/mine.py",
+            "stages/helper.py",
+            "stages/other.py",
+            "data/__init__.py",
+            "data/rows.py",
+            "data/cells.py",
+        )
+    }
+
+
+def test_a_manifest_changes_exactly_with_the_code_its_stage_runs(tmp_path):
+    source = tmp_path / "src"
+    shutil.copytree(SOURCE / "textclf", source / "textclf", ignore=shutil.ignore_patterns("__p*"))
+    names = [name for name in stages() if name != "code"]
+    before = {name: manifest(f"textclf.stages.{name}", source) for name in names}
+    assert before == {name: manifest(f"textclf.stages.{name}", source) for name in names}
+    edited = source / "textclf/modeling/inference.py"
+    edited.write_text(edited.read_text() + "# an edit\n")
+    after = {name: manifest(f"textclf.stages.{name}", source) for name in names}
+    changed = {name for name in names if after[name] != before[name]}
+    users = {
+        name
+        for name in names
+        if "src/textclf/modeling/inference.py" in closure(f"textclf.stages.{name}", source)
+    }
+    assert changed == users
+    assert {"evaluate", "export", "distill"} <= changed
+    assert not changed & {"download", "prepare", "tokenize", "baseline", "compare"}

@@ -46,6 +46,7 @@ def quick(tmp_path_factory, news_csvs, tiny_bert) -> dict:
     return {"project": project, "data": data, "result": result, "model": tiny_bert}
 
 
+@pytest.mark.pipeline
 def test_make_quick_runs_every_stage_and_ends_with_the_results(quick):
     project, result = quick["project"], quick["result"]
     output = result.stdout + result.stderr
@@ -86,6 +87,7 @@ def test_make_quick_runs_every_stage_and_ends_with_the_results(quick):
     assert guide[0] == "Files:" and "Next:" in guide and "\n".join(guide) in result.stdout
 
 
+@pytest.mark.pipeline
 def test_the_tables_fit_a_terminal_after_the_quick_run(quick):
     project = quick["project"]
     table = run(["dvc", "metrics", "show"], project).stdout.splitlines()
@@ -107,6 +109,7 @@ def test_the_tables_fit_a_terminal_after_the_quick_run(quick):
     assert set(rest) == {"Experiment", "rev", "typ", "Created"} | metrics | params, rest
 
 
+@pytest.mark.pipeline
 def test_make_plots_writes_a_page_that_renders_offline(quick):
     project = quick["project"]
     run([*MAKE, "plots"], project)
@@ -120,6 +123,7 @@ def test_make_plots_writes_a_page_that_renders_offline(quick):
         assert (project / "dvc_plots" / image).read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.pipeline
 def test_compare_on_a_fresh_clone_says_what_to_compare_instead(quick):
     project = quick["project"]
     branch = run(["git", "rev-parse", "--abbrev-ref", "HEAD"], project).stdout.strip()
@@ -132,6 +136,7 @@ def test_compare_on_a_fresh_clone_says_what_to_compare_instead(quick):
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.pipeline
 def test_sources_of_up_to_date_stages_are_not_needed(quick):
     project, data = quick["project"], quick["data"]
     hidden = data.with_name("moved-away")

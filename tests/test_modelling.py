@@ -19,8 +19,11 @@ from sklearn.metrics import log_loss
 from test_serve import call
 from transformers import AutoTokenizer, pipeline
 
+from textclf.modeling.inference import batched_logits, to_probabilities, torch_logits
+from textclf.modeling.loading import load_classifier
 from textclf.predict import main as predict
-from textclf.train.model import batched_logits, load_classifier, to_probabilities, torch_logits
+
+pytestmark = [pytest.mark.pipeline, pytest.mark.training]
 
 
 def read_json(path: Path) -> dict:

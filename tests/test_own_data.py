@@ -16,6 +16,8 @@ from fixtures import CLASSES, news_rows
 
 from textclf.predict import main as predict
 
+pytestmark = pytest.mark.pipeline
+
 
 def texts_and_names(count: int, seed: int, classes: list[str]) -> list[tuple[str, str, str]]:
     """(title, description, class name) rows of the given AG News classes only."""

@@ -27,6 +27,8 @@ from transformers import pipeline
 
 from textclf.predict import classify as classify_texts
 
+pytestmark = pytest.mark.pipeline
+
 ROOT = Path(__file__).resolve().parents[1]
 SPLITS = ("train", "validation", "test")
 STAGES = PIPELINE_STAGES
@@ -344,22 +346,44 @@ def test_repro_reruns_only_what_changed(project):
 
 
 def stages_changed_by_an_edit_of(project: Path, module: str) -> set[str]:
-    """The stages `dvc status` reports changed once `module` (under src/textclf) is edited."""
+    """The stages that `dvc repro` would rerun once `module` (under src/textclf) is edited: the
+    code stage rehashes the source (it alone reads all of it), then `dvc status` names the
+    stages whose code manifest changed."""
     path = project / "src/textclf" / module
     original = path.read_bytes()
     try:
         path.write_bytes(original + b"\n# an edit a fork might make\n")
+        assert repro(project, "--single-item", "code") == {"code"}
         return set(json.loads(run(["dvc", "status", "--json"], project).stdout))
     finally:
         path.write_bytes(original)
+        repro(project, "--single-item", "code")
 
 
 def test_a_code_edit_reruns_only_the_stages_that_run_it(project):
     assert stages_changed_by_an_edit_of(project, "config/search_params.py") == set()
-    changed = stages_changed_by_an_edit_of(project, "config/train_params.py")
-    assert "train" in changed
-    assert not changed & {"download", "prepare", "tokenize"}
-    assert {"download", "prepare"} <= stages_changed_by_an_edit_of(project, "config/paths.py")
+    changed = stages_changed_by_an_edit_of(project, "train/training.py")
+    assert {"train", "quality_folds"} <= changed
+    assert not changed & {"download", "prepare", "tokenize", "baseline", "compare"}
+    assert stages_changed_by_an_edit_of(project, "config/paths.py") == STAGES - {"code"}
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], project).stdout
+
+
+def test_a_users_own_stage_keeps_its_deps_and_the_pipeline_stays_valid(trained_project, tmp_path):
+    """`dvc stage add` writes its own indentation and deps; nothing of ours rewrites dvc.yaml."""
+    project = copy_project(trained_project, tmp_path / "repo")
+    (project / "count.py").write_text(
+        "import pathlib\n"
+        "rows = pathlib.Path('data/prepared/schema.json').read_text()\n"
+        "pathlib.Path('count.txt').write_text(str(len(rows)))\n"
+    )
+    command = ["dvc", "stage", "add", "-q", "-n", "count", "-d", "count.py"]
+    command += ["-d", "src/textclf/data/labels.py", "-o", "count.txt", "python count.py"]
+    run(command, project)
+    before = (project / "dvc.yaml").read_text()
+    assert "    - src/textclf/data/labels.py" in before
+    assert repro(project) == {"count"}
+    assert (project / "dvc.yaml").read_text() == before
     assert "Data and pipelines are up to date" in run(["dvc", "status"], project).stdout
 
 

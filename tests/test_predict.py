@@ -16,8 +16,8 @@ from transformers import AutoTokenizer, pipeline
 
 from textclf.config.errors import UserError
 from textclf.data.checkpoint_settings import CheckpointSettings
+from textclf.modeling.loading import load_model_for_training
 from textclf.predict import classify, main, read_input
-from textclf.train.model import load_model_for_training
 
 TEXTS = [
     "Shares profit market",

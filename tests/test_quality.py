@@ -88,6 +88,7 @@ def line_of(source: str) -> int:
     return int(source.rsplit(":", 1)[1])
 
 
+@pytest.mark.pipeline
 def test_injected_label_flips_rank_first(project, noisy):
     issues = pd.read_csv(project / "metrics/quality/label_issues.csv")
     assert issues.columns.tolist() == ["text", "label", "suggested", "score", "source"]
@@ -119,6 +120,7 @@ def test_injected_label_flips_rank_first(project, noisy):
     assert metrics["label_error_rate"] == report["label_error_rate"]
 
 
+@pytest.mark.pipeline
 def test_conflicting_duplicates_and_leaked_test_rows_are_found(project, noisy):
     duplicates = pd.read_csv(project / "metrics/quality/duplicates.csv")
     conflicting = duplicates[duplicates["kind"] == "conflicting"]
@@ -158,6 +160,7 @@ def test_conflicting_duplicates_and_leaked_test_rows_are_found(project, noisy):
     assert report["duplicates"]["train_conflicting_rows"] == 2 * len(conflicting)
 
 
+@pytest.mark.pipeline
 def test_outputs_are_byte_deterministic_and_restored_from_the_run_cache(project):
     before = digests(project / "metrics")
     assert repro(project, "--force", "--single-item", "quality") == {"quality"}
@@ -171,6 +174,7 @@ def test_outputs_are_byte_deterministic_and_restored_from_the_run_cache(project)
     assert digests(project / "metrics") == before
 
 
+@pytest.mark.pipeline
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
@@ -206,6 +210,8 @@ def test_multi_label_issues_flag_a_missing_tag():
     assert issues.suggested[7] == [7 % 3]
 
 
+@pytest.mark.pipeline
+@pytest.mark.training
 def test_transformer_folds_fine_tune_per_fold_and_resume_after_a_kill(tmp_path, noisy, tiny_bert):
     params = fixture_params({"train": noisy["train"], "test": noisy["test"]}, tiny_bert)
     params["quality"] = {"model": "transformer", "folds": 2}
@@ -275,6 +281,7 @@ def test_a_similarity_threshold_near_one_finds_only_the_near_equal(similarity):
     assert [near.row for near in found] == [0]
 
 
+@pytest.mark.pipeline
 def test_a_split_over_max_rows_is_checked_on_a_seeded_sample(project, tmp_path):
     """quality.max_rows bounds what the stage holds: it checks that many rows per split, says
     so in quality.json, and the same seed checks the same rows."""

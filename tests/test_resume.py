@@ -11,6 +11,8 @@ import psutil
 import pytest
 from conftest import command_env, fixture_params, make_project, run
 
+pytestmark = [pytest.mark.pipeline, pytest.mark.training]
+
 EPOCHS, BATCH, SAVE_STEPS, LOGGING_STEPS = 12, 16, 20, 5
 
 

@@ -13,8 +13,11 @@ from pathlib import Path
 import datasets
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 from conftest import digests, fixture_params, make_project, repro, run, update_params
 from sklearn.model_selection import train_test_split
+
+pytestmark = pytest.mark.pipeline
 
 
 def test_prepare_streams_the_notebooks_split(tmp_path, news_csvs, tiny_bert):

@@ -47,6 +47,7 @@ def test_max_steps_decides_over_min_steps_and_processes_share_the_rows():
     assert plan(NOTEBOOK, rows=400, world_size=2).epochs == 34  # 9 steps an epoch
 
 
+@pytest.mark.pipeline
 def test_the_train_stage_adds_epochs_and_keeps_the_best(tmp_path, trained_project):
     project = copy_project(trained_project, tmp_path / "repo")
     # 432 train rows in batches of 16: 27 steps an epoch; 1 epoch is under 60 steps

@@ -33,6 +33,8 @@ from textclf.tuning.search_space import distributions, overrides
 from textclf.tuning.study import open_study
 from textclf.tuning.trials import run_experiment, trial_progress
 
+pytestmark = pytest.mark.search
+
 COMMAND = [sys.executable, "-m", "textclf.search"]
 SPACE = {
     "train.learning_rate": {"low": 1e-3, "high": 2e-2, "log": True},

@@ -12,10 +12,13 @@ import time
 import optuna
 import pandas as pd
 import psutil
+import pytest
 from conftest import command_env, copy_project, run, update_params
 from test_search import COMMAND, experiments, search, searchable, study
 
 from textclf.tuning.heartbeat import GRACE_BEATS, HeartbeatStorage, fail_silent_trials
+
+pytestmark = pytest.mark.search
 
 
 def test_ctrl_c_mid_trial_keeps_the_finished_trials(tmp_path, trained_project):

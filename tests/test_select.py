@@ -65,6 +65,7 @@ def margins(frame: pd.DataFrame) -> np.ndarray:
     return probabilities[:, -1] - probabilities[:, -2]
 
 
+@pytest.mark.pipeline
 @pytest.mark.parametrize("strategy", ["margin", "entropy"])
 def test_select_returns_the_least_sure_rows_by_predicts_probabilities(
     trained_project, pool, predicted, tmp_path, strategy
@@ -115,6 +116,7 @@ def test_select_returns_the_least_sure_rows_by_predicts_probabilities(
         assert row.probability == pytest.approx(match[f"p_{row.predicted}"], abs=2e-4)
 
 
+@pytest.mark.pipeline
 def test_diverse_selection_spreads_over_more_candidates(trained_project, pool, tmp_path):
     model = str(trained_project / "models/model")
     plain, diverse, top32 = tmp_path / "plain.csv", tmp_path / "diverse.csv", tmp_path / "32.csv"
@@ -132,6 +134,7 @@ def test_diverse_selection_spreads_over_more_candidates(trained_project, pool, t
     assert set(diverse_rows["title"]) != set(plain_rows["title"])
 
 
+@pytest.mark.pipeline
 def test_select_streams_a_pool_in_chunks(trained_project, tmp_path):
     """A JSON Lines pool of 25,000 rows goes through in chunks (the progress lines show them)."""
     rows = news_rows(25_000, seed=9)
@@ -157,6 +160,7 @@ def test_select_streams_a_pool_in_chunks(trained_project, tmp_path):
     assert len(pd.read_csv(output)) == 5
 
 
+@pytest.mark.pipeline
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -180,6 +184,7 @@ def test_bad_select_arguments_are_one_line_and_write_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.pipeline
 @pytest.mark.parametrize("way", ["the same name", "a symlink", "a hard link"])
 def test_select_refuses_an_output_that_is_its_input(trained_project, pool, tmp_path, way):
     own = tmp_path / "pool.csv"
@@ -199,6 +204,7 @@ def test_select_refuses_an_output_that_is_its_input(trained_project, pool, tmp_p
     assert own.read_bytes() == before
 
 
+@pytest.mark.pipeline
 def test_select_output_cells_never_run_as_formulas(trained_project, tmp_path):
     pool = tmp_path / "pool.csv"
     pd.DataFrame(
@@ -217,6 +223,7 @@ def test_select_output_cells_never_run_as_formulas(trained_project, tmp_path):
     assert "'=cmd" in written.columns
 
 
+@pytest.mark.pipeline
 def test_pool_columns_named_like_select_s_are_replaced_and_said(trained_project, tmp_path):
     """An earlier select's output as the next pool: its `predicted`, `probability` and `margin`
     are replaced by this run's, and select says so (as predict does); a `_text` column stays."""

@@ -18,9 +18,9 @@ from conftest import command_env, server_process, serving
 from fixtures import CLASSES
 from transformers import AutoTokenizer
 
+from textclf.modeling.loading import load_model_for_training
 from textclf.predict import classify
 from textclf.ship.onnx_export import export_onnx
-from textclf.train.model import load_model_for_training
 
 TEXTS = ["Stocks rally as oil prices fall", "Coach praises striker after the final"]
 

@@ -27,6 +27,8 @@ from conftest import (
 
 from textclf.predict import classify
 
+pytestmark = pytest.mark.pipeline
+
 ARTIFACT_FOLDERS = ("data", "models", "metrics", "dvclive")
 HEADLINES = ["Shares profit market investors", "Coach striker goal", "Software chip robot"]
 BUCKET, ACCESS_KEY, SECRET_KEY = "dvc-test", "textclf-test-key", "textclf-test-secret"

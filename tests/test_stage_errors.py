@@ -130,7 +130,7 @@ def test_tokenize_rejects_bad_model_names(prepared_project, monkeypatch, name, e
 
 def test_pickled_weights_are_refused(prepared_project, monkeypatch, tiny_bert):
     from textclf.config.errors import ParamsError
-    from textclf.train.model import load_model_for_training
+    from textclf.modeling.loading import load_model_for_training
 
     folder = prepared_project / "pickled-model"
     config = BertConfig(
@@ -274,7 +274,7 @@ def test_model_directory_without_weights_is_one_line(prepared_project, tiny_bert
     folder = prepared_project / "no-weights"
     shutil.copytree(tiny_bert, folder, ignore=shutil.ignore_patterns("*.safetensors"))
     from textclf.config.errors import ParamsError
-    from textclf.train.model import CheckpointError, load_classifier, load_model_for_training
+    from textclf.modeling.loading import CheckpointError, load_classifier, load_model_for_training
 
     with pytest.raises(ParamsError, match="cannot be loaded: .*model.safetensors"):
         load_model_for_training(str(folder), CLASSES)

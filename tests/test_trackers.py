@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import fixture_params, make_project, run
 
+pytestmark = [pytest.mark.pipeline, pytest.mark.training]
+
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, news_csvs, tiny_bert):

@@ -89,7 +89,7 @@ def test_a_diverged_run_is_an_error_not_a_model():
 
 
 def test_a_new_head_is_one_line_not_a_missing_weights_table(tiny_bert, capfd):
-    from textclf.train.model import load_model_for_training
+    from textclf.modeling.loading import load_model_for_training
 
     load_model_for_training(str(tiny_bert), ["a", "b", "c"])
     captured = capfd.readouterr()

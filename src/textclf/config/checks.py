@@ -7,7 +7,7 @@ from textclf.config.typed_yaml import short
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # train.compile, evaluate.compile: torch.compile (auto: where measured faster, see
-# textclf.train.compiled)
+# textclf.modeling.compiled)
 COMPILE_CHOICES = ("auto", "on", "off")
 
 

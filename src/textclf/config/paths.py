@@ -55,3 +55,7 @@ SEARCH_LOG_DIR = Path("search/logs")
 # the distill stage's student (see docs/serving-cheaply.md)
 STUDENT_DIR = Path("models/student")
 STUDENT_METRICS_DIR = METRICS_DIR / "student"  # test.json as metrics/transformer's, + teacher
+
+# the code stage's manifests, code/<stage>.txt: the hash of every module a stage runs
+CODE_DIR = Path("code")
+SOURCE_DIR = Path("src")

@@ -20,8 +20,8 @@ from textclf.data.inputs import input_chunks, input_layout, input_texts
 from textclf.data.labels import label_matrix
 from textclf.data.table import DataError
 from textclf.data.text import model_inputs
-from textclf.train.model import is_multi_label, torch_logits
-from textclf.train.scoring import score_split, score_texts
+from textclf.evaluate.scoring import score_split, score_texts
+from textclf.modeling.inference import is_multi_label, torch_logits
 
 POOL_CHUNK_ROWS = 2_000
 

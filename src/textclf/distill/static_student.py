@@ -21,7 +21,7 @@ from torch import nn
 
 from textclf.config.files import read_json, write_json
 from textclf.distill.epochs import EpochSettings, train_epochs
-from textclf.train.model import to_probabilities
+from textclf.modeling.inference import to_probabilities
 
 STATIC_MODEL_TYPE = "textclf-static"
 EMBEDDINGS_DIR = "static"

@@ -23,7 +23,8 @@ from textclf.config.distill_params import DistillParams
 from textclf.config.errors import ParamsError
 from textclf.config.train_params import TrainParams
 from textclf.distill.targets import distillation_loss
-from textclf.train.model import is_multi_label, load_model_for_training
+from textclf.modeling.inference import is_multi_label
+from textclf.modeling.loading import load_model_for_training
 from textclf.train.training import training_arguments
 
 

@@ -21,12 +21,13 @@ from textclf.config.model_params import ModelParams
 from textclf.config.paths import FOLD_DIR, TOKENIZER_DIR
 from textclf.config.quality_params import QualityParams
 from textclf.config.train_params import TrainParams
+from textclf.data.class_weights import class_weights
 from textclf.data.labels import label_counts
 from textclf.data.tokenized import TokenRows, load_dataset, read_tokenized, tokenized_files
+from textclf.modeling.inference import document_probabilities, torch_logits
+from textclf.modeling.loading import load_model_for_training
 from textclf.quality.out_of_fold import FoldModel
 from textclf.train.checkpoints import FINGERPRINT_FILE, discard, fingerprint
-from textclf.train.class_weights import class_weights
-from textclf.train.model import document_probabilities, load_model_for_training, torch_logits
 from textclf.train.schedule import plan, scheduled_params
 from textclf.train.training import make_trainer, training_arguments
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from textclf.train.model import load_classifier
+from textclf.modeling.loading import load_classifier
 
 MAX_TOKENS = 512
 

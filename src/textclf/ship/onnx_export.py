@@ -20,8 +20,8 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from textclf.config.errors import UserError
 from textclf.config.library_logs import logger_level
+from textclf.modeling.inference import batched_logits, torch_logits
 from textclf.ship.runtime import onnx_logits, onnx_session
-from textclf.train.model import batched_logits, torch_logits
 
 # the exporter lists torchvision's operators it skips when torchvision is not installed
 # (it is not a requirement: text models use none of them)

@@ -22,14 +22,9 @@ from textclf.config.files import read_json
 from textclf.data.checkpoint_settings import CheckpointSettings, checkpoint_settings_of
 from textclf.data.text import model_inputs
 from textclf.distill.static_student import StaticScorer, is_static_student
-from textclf.train.model import (
-    CheckpointError,
-    is_multi_label,
-    load_classifier,
-    require_checkpoint,
-    torch_logits,
-)
-from textclf.train.scoring import score_texts
+from textclf.evaluate.scoring import score_texts
+from textclf.modeling.inference import is_multi_label, torch_logits
+from textclf.modeling.loading import CheckpointError, load_classifier, require_checkpoint
 
 RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
 ONNX_FILES = {"onnx": Path("onnx/model.onnx"), "onnx-int8": Path("onnx/model_quantized.onnx")}
@@ -82,7 +77,8 @@ def onnx_session(path: str | Path) -> object:
 
 
 def onnx_logits(session: object) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
-    """An ONNX Runtime session as a batch function (see `textclf.train.model.batched_logits`)."""
+    """An ONNX Runtime session as a batch function (see
+    `textclf.modeling.inference.batched_logits`)."""
     names = {entry.name for entry in session.get_inputs()}
 
     def logits(batch: dict[str, np.ndarray]) -> np.ndarray:

@@ -2,8 +2,8 @@
 and scoring on CPUs, and metrics/student/ (its test results as metrics/transformer's, and in
 test.json its paired difference from the teacher and the share of rows they agree on).
 
-`distill.student`: none (the default: a marker, no model), static or transformer; see
-docs/serving-cheaply.md."""
+`distill.student`: static (the default), transformer, or none (a marker, no model); the students
+are made in `textclf.distill`, see docs/serving-cheaply.md."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from transformers import PreTrainedTokenizerBase
 
 from textclf.config.distill_params import DistillParams
 from textclf.config.files import atomic_path, read_json, write_json, write_text
@@ -32,26 +31,16 @@ from textclf.config.train_params import TrainParams
 from textclf.data.checkpoint_settings import checkpoint_settings_of
 from textclf.data.schema import read_schema
 from textclf.distill.agreement import with_teacher_comparison
-from textclf.distill.epochs import EpochSettings
 from textclf.distill.soft_labels import check_pool, write_soft_labels
-from textclf.distill.static_student import (
-    StaticScorer,
-    distill_embeddings,
-    save_static_student,
-    train_head,
-)
-from textclf.distill.transformer_student import (
-    check_layers,
-    load_student_start,
-    train_transformer_student,
-)
-from textclf.distill.tuned_vectors import tune_vectors
+from textclf.distill.students import make_static, make_transformer
+from textclf.distill.transformer_student import check_layers
 from textclf.evaluate.metrics import write_test_results
+from textclf.evaluate.scoring import score_texts
+from textclf.modeling.inference import is_multi_label, torch_logits
+from textclf.modeling.loading import load_classifier, require_checkpoint
 from textclf.ship.onnx_export import export_onnx, quantize_int8
 from textclf.ship.student_card import student_card
 from textclf.stages import run
-from textclf.train.model import is_multi_label, load_classifier, require_checkpoint, torch_logits
-from textclf.train.scoring import score_texts
 
 NO_STUDENT = "No student: `distill.student` is none. See docs/serving-cheaply.md.\n"
 
@@ -108,9 +97,11 @@ def main() -> None:
         student.mkdir()
         texts = test["text"].tolist()
         if distill.student == "static":
-            probabilities = make_static(params, teacher.config, soft_labels, student, texts)
+            probabilities = make_static(
+                TRAINED_DIR, teacher.config, distill, soft_labels, student, texts
+            )
         else:
-            probabilities = make_transformer(
+            probabilities = transformer_student(
                 params, teacher.config, tokenizer, soft_labels, student, texts
             )
         results = work / "metrics"
@@ -144,55 +135,31 @@ def main() -> None:
     )
 
 
-def make_static(
-    params: Sections, config: object, soft_labels: Path, folder: Path, test: list[str]
-) -> np.ndarray:
-    """The static student in `folder`; its probabilities on the `test` texts."""
-    distill = params.distill
-    static = distill_embeddings(TRAINED_DIR, distill.pca_dims)
-    multi_label = is_multi_label(config)
-    training = EpochSettings.of(distill, distill.head_epochs, distill.head_learning_rate)
-    head = train_head(static, soft_labels, folder.parent, multi_label, training, distill.hidden)
-    if distill.tune_epochs:
-        tuning = EpochSettings.of(distill, distill.tune_epochs, distill.tune_learning_rate)
-        tune_vectors(static, head, soft_labels, folder.parent, multi_label, tuning)
-    entries = config.to_dict()
-    kept = {
-        k: entries[k] for k in ("id2label", "label2id", "problem_type", "textclf") if k in entries
-    }
-    kept["num_labels"] = len(entries["id2label"])
-    save_static_student(folder, static, head, kept, distill.hidden)
-    return StaticScorer(folder).probabilities(test)
-
-
-def make_transformer(
+def transformer_student(
     params: Sections,
     config: object,
-    tokenizer: PreTrainedTokenizerBase,
+    tokenizer: object,
     soft_labels: Path,
     folder: Path,
     test: list[str],
 ) -> np.ndarray:
     """The transformer student in `folder`, with its ONNX export; its probabilities on `test`."""
-    settings = checkpoint_settings_of(config)
-    multi_label = is_multi_label(config)
-    classes = [config.id2label[i] for i in range(config.num_labels)]
-    model = load_student_start(TRAINED_DIR, params.distill, classes, multi_label)
-    model.config.textclf = settings.to_config()
-    model = train_transformer_student(
-        model,
+    model = make_transformer(
+        TRAINED_DIR,
+        config,
         tokenizer,
-        soft_labels,
-        folder.parent,
         params.distill,
         params.train,
         params.tokenize.max_length,
+        soft_labels,
+        folder,
     )
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
     export_student(model, folder, params.export)
     logits = torch_logits(model, params.evaluate.precision)
-    return score_texts(logits, tokenizer, settings, test, multi_label, params.evaluate.batch_size)
+    settings = checkpoint_settings_of(config)
+    return score_texts(
+        logits, tokenizer, settings, test, is_multi_label(config), params.evaluate.batch_size
+    )
 
 
 def export_student(model: object, folder: Path, export: ExportParams) -> None:

@@ -13,10 +13,10 @@ from textclf.config.sections import load_sections
 from textclf.data.checkpoint_settings import checkpoint_settings_of
 from textclf.data.schema import read_schema
 from textclf.evaluate.metrics import write_test_results
+from textclf.evaluate.scoring import score_split
+from textclf.modeling.compiled import compile_wanted
+from textclf.modeling.loading import load_classifier
 from textclf.stages import run
-from textclf.train.compiled import compile_wanted
-from textclf.train.model import load_classifier
-from textclf.train.scoring import score_split
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from textclf.config.sections import load_sections
 from textclf.data.checkpoint_settings import checkpoint_settings_of
 from textclf.data.tokenization import BATCH_ROWS
 from textclf.data.tokenized import read_tokenized
+from textclf.modeling.inference import is_multi_label
+from textclf.modeling.loading import load_classifier
 from textclf.ship.onnx_export import (
     MIN_AGREEMENT,
     ExportError,
@@ -23,7 +25,6 @@ from textclf.ship.onnx_export import (
     quantize_int8,
 )
 from textclf.stages import run
-from textclf.train.model import is_multi_label, load_classifier
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,13 @@ from textclf.config.data_params import DataParams, PrepareParams
 from textclf.config.files import atomic_path, redact, write_json
 from textclf.config.paths import DATA_REPORT, PREPARED_DIR, RAW_DIR, SCHEMA_FILE
 from textclf.config.sections import load_sections
+from textclf.data.class_weights import class_weights
 from textclf.data.examples import Examples, write_examples, write_splits
 from textclf.data.formats import read_chunks, stored_name, with_columns
 from textclf.data.labels import find_classes
 from textclf.data.schema import Schema, write_schema
 from textclf.data.table import Table
 from textclf.stages import run
-from textclf.train.class_weights import class_weights
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from textclf.config.paths import PREPARED_DIR, SPLITS, TOKENIZED_DIR, TRUNCATION
 from textclf.config.sections import load_sections
 from textclf.data.schema import read_schema
 from textclf.data.tokenization import process_count, tokenize_split, worker_pool
+from textclf.modeling.tokenizer import load_tokenizer, model_max_length
 from textclf.stages import run
-from textclf.train.model import load_tokenizer, model_max_length
 
 TRUNCATION_KEYS = ("truncation", "chunk_overlap")  # what predict needs to cut texts alike
 

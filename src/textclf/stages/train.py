@@ -36,16 +36,16 @@ from textclf.config.paths import (
 from textclf.config.sections import load_sections
 from textclf.config.train_params import BEST_METRICS, TrainParams
 from textclf.data.checkpoint_settings import CheckpointSettings
+from textclf.data.class_weights import class_weights
 from textclf.data.schema import read_schema
 from textclf.data.tables import label_counts_of, read_truncation
 from textclf.data.tokenized import load_dataset, tokenized_files
 from textclf.evaluate.plots import save_training_curves
+from textclf.evaluate.scoring import write_predictions
+from textclf.modeling.loading import load_model_for_training
 from textclf.stages import run
 from textclf.train.checkpoints import discard, fingerprint, resumable_checkpoint
-from textclf.train.class_weights import class_weights
-from textclf.train.model import load_model_for_training
 from textclf.train.schedule import plan, scheduled_params
-from textclf.train.scoring import write_predictions
 from textclf.train.tracking import check_trackers, tracker_callbacks
 from textclf.train.training import (
     TrainingError,

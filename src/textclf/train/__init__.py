@@ -1,3 +1,2 @@
-"""Training: loading models (hub id or local directory, safetensors only), the Trainer set-up,
-CPU dropout, sampling, class weights, resumable checkpoints, trackers and inference. Imports
-`config`, `data` and `evaluate`."""
+"""Training: the Trainer set-up, CPU dropout, sampling, resumable checkpoints, trackers and the
+baseline. Imports `config`, `data`, `modeling` and `evaluate`."""

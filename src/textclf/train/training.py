@@ -27,9 +27,10 @@ from transformers import (
 from textclf.config.errors import UserError
 from textclf.config.train_params import TrainParams
 from textclf.evaluate.multilabel import multilabel_scores
-from textclf.train.compiled import PAD_MULTIPLE, compile_wanted, compiled_training_arguments
+from textclf.modeling.compiled import PAD_MULTIPLE, compile_wanted, compiled_training_arguments
+from textclf.modeling.device import autocast_dtype, inference_device
+from textclf.modeling.inference import is_multi_label
 from textclf.train.dropout import use_cpu_dropout
-from textclf.train.model import autocast_dtype, inference_device, is_multi_label
 from textclf.train.sampling import BucketedSampler
 from textclf.train.tracking import LogLastStep
 

@@ -20,8 +20,8 @@ from textclf.data.schema import Schema
 from textclf.data.text import model_inputs
 from textclf.data.tokenized import TokenRows, read_tokenized
 from textclf.evaluate.predictions import prediction_table
-from textclf.train.compiled import compile_wanted
-from textclf.train.model import document_probabilities, is_multi_label, torch_logits
+from textclf.modeling.compiled import compile_wanted
+from textclf.modeling.inference import document_probabilities, is_multi_label, torch_logits
 
 
 def score_split(
@@ -34,7 +34,7 @@ def score_split(
     compiled: bool = False,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The prepared `split` (`text`, `label`) and the model's probabilities, row for row
-    (`compiled`: through torch.compile, see `textclf.train.compiled`)."""
+    (`compiled`: through torch.compile, see `textclf.modeling.compiled`)."""
     inputs = read_tokenized(split, ["input_ids", "document"])
     prepared = pd.read_parquet(PREPARED_DIR / f"{split}.parquet")
     probabilities = document_probabilities(
