@@ -46,7 +46,9 @@ PIPELINE_STAGES = {
 # whose setup and call take longer than FAST_LIMIT_S fails with what to do.
 HEAVY_MARKS = ("pipeline", "training", "search")
 HEAVY_FIXTURES = {"trained_project": "pipeline"}
-FAST_LIMIT_S = float(os.environ.get("TEXTCLF_FAST_TEST_LIMIT_S", "20"))
+# generous: this machine's speed drifts 2-4x over minutes, and a guard must not flake
+FAST_LIMIT_S = float(os.environ.get("TEXTCLF_FAST_TEST_LIMIT_S", "45"))
+SETUP_TIME = pytest.StashKey[float]()
 
 
 def is_heavy(item: pytest.Item) -> bool:
@@ -75,9 +77,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 f"mark it with one of {', '.join(HEAVY_MARKS)}, or make it faster"
             )
     return report
-
-
-SETUP_TIME = pytest.StashKey[float]()
 
 
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:

@@ -66,6 +66,7 @@ def train_losses(tiny_bert, compile_setting: str, tmp_path) -> tuple[list[float]
     return losses, trainer.state.global_step, args.torch_compile
 
 
+@pytest.mark.training
 def test_compiled_training_gives_the_eager_losses_steps_and_order(tiny_bert, tmp_path):
     eager, eager_steps, eager_compiled = train_losses(tiny_bert, "off", tmp_path)
     compiled, steps, is_compiled = train_losses(tiny_bert, "on", tmp_path)
