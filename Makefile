@@ -13,7 +13,7 @@ MODEL ?=
 # dvc runs stage commands (`python -m textclf.stages...`) through PATH: use the venv's python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup quick repro plots test test-fast lint bench
+.PHONY: setup quick repro plots test test-fast lint bench gpu-kit
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-remote.txt requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,3 +57,8 @@ test-fast: lint
 BENCH_DATA ?= data/bench
 bench: setup
 	python bench/speed.py --data $(BENCH_DATA) --train-rows 1000 --test-rows 2000 --repeats 3 --int8
+
+# .gpukit/: wheels, AG News rows and MiniLM for the prepared GPU check on a machine with no
+# network (bench/README.md, GPU, has the one command that runs it there)
+gpu-kit: setup
+	python bench/gpu_kit.py --data $(BENCH_DATA)

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # a conftest for a pytest run in a temporary folder: this suite's guards, and a stand-in for the
 # pipeline's fixture that leaves a file behind if it is ever built
-GUARDED = '''
+GUARDED = """
 import importlib.util, sys
 from pathlib import Path
 import pytest
@@ -34,7 +34,7 @@ def pytest_configure(config):
 def trained_project(request):
     with open({built!r}, "a") as built:
         built.write(request.node.name + "\\n")
-'''
+"""
 
 TESTS = """
 import time
