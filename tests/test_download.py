@@ -106,6 +106,24 @@ def test_passwords_in_urls_are_not_echoed(tmp_path):
     assert "http://alice:***@127.0.0.1:9/t.csv" in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://127.0.0.1:9/t.csv?token=s3cret", "http://127.0.0.1:9/t.csv?token=***"),
+        (
+            "http://127.0.0.1:9/t.csv?X-Amz-Credential=AKIA&X-Amz-Signature=s3cret&part=1",
+            "http://127.0.0.1:9/t.csv?X-Amz-Credential=***&X-Amz-Signature=***&part=1",
+        ),
+        ("http://127.0.0.1:9/t.csv?api_key=s3cret", "http://127.0.0.1:9/t.csv?api_key=***"),
+    ],
+)
+def test_credentials_in_a_urls_query_are_not_echoed(tmp_path, url, shown):
+    with pytest.raises(FetchError) as error:
+        fetch(url, tmp_path / "t.csv", "data.train_url")
+    assert "s3cret" not in str(error.value) and "AKIA" not in str(error.value)
+    assert shown in str(error.value)
+
+
 def test_symlink_loop_is_a_one_line_error(tmp_path):
     loop = tmp_path / "loop.csv"
     loop.symlink_to(loop)

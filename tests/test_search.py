@@ -223,6 +223,11 @@ def test_a_bad_space_is_one_line_naming_the_params_line(tmp_path, space, message
         ("nosuchdb://nowhere", "nosuchdb://nowhere"),
         # a team's database: its password never reaches the terminal or a CI log
         ("nosuchdb://ann:s3cr%40t-pw@db.example:5432/study", "nosuchdb://ann:***@db.example:5432"),
+        # libpq's other form: the password in the query
+        (
+            "nosuchdb://db.example/study?user=ann&password=s3cr%40t-pw&sslmode=require",
+            "nosuchdb://db.example/study?user=ann&password=***&sslmode=require",
+        ),
     ],
 )
 def test_a_storage_optuna_cannot_open_is_one_line(tmp_path, storage, shown):

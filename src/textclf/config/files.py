@@ -164,22 +164,54 @@ def to_url(source: str) -> str:
     return Path(os.path.abspath(Path(source).expanduser())).as_uri()
 
 
+# query parameters that carry a credential (psycopg's `?password=`, a signed URL's signature,
+# an API token): their values are hidden like a URL's password
+SECRET_QUERY_KEYS = re.compile(
+    r"pass|pwd|secret|token|key|sig|auth|credential|session|sas", re.IGNORECASE
+)
+
+
+def url_secrets(url: str) -> set[str]:
+    """The credentials written in `url`: its password and its secret query values."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return set()
+    found = {password} if password else set()
+    for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=False):
+        if SECRET_QUERY_KEYS.search(key):
+            found.add(value)
+    return found
+
+
 def redact(source: str) -> str:
-    """`source` with any password in the URL replaced, for messages."""
-    parts = urllib.parse.urlsplit(source)
-    if parts.password is None:
+    """`source` with any credential in the URL (password, secret query values) replaced."""
+    try:
+        parts = urllib.parse.urlsplit(source)
+        password = parts.password
+    except ValueError:
         return source
-    host = parts.netloc.rpartition("@")[2]
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    hidden = parts
+    if password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        hidden = hidden._replace(netloc=f"{parts.username}:***@{host}")
+    if parts.query:
+        query = [
+            f"{key}=***" if SECRET_QUERY_KEYS.search(urllib.parse.unquote(key)) else pair
+            for pair in parts.query.split("&")
+            for key in [pair.partition("=")[0]]
+        ]
+        hidden = hidden._replace(query="&".join(query))
+    # rebuilt only when something is hidden: urlunsplit drops an empty `//` (sqlite:///x)
+    return source if hidden == parts else urllib.parse.urlunsplit(hidden)
 
 
 def without_password(text: str, url: str) -> str:
-    """`text` (a library's error message, say) with the password of `url` in it replaced."""
-    password = urllib.parse.urlsplit(url).password
-    if not password:
-        return text
-    for form in {password, urllib.parse.unquote(password), urllib.parse.quote(password)}:
-        text = text.replace(form, "***")
+    """`text` (a library's error message, say) with the credentials of `url` in it replaced."""
+    for secret in sorted(url_secrets(url), key=len, reverse=True):
+        for form in {secret, urllib.parse.unquote(secret), urllib.parse.quote(secret)}:
+            text = text.replace(form, "***")
     return text
 
 
