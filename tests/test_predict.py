@@ -1,3 +1,4 @@
+import http.server
 import json
 import os
 import resource
@@ -7,6 +8,7 @@ import stat
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -358,3 +360,36 @@ def test_a_corrupt_or_hostile_model_folder_is_one_line(checkpoint, tmp_path, dam
     message = str(exit_info.value.code)
     assert message.startswith(f"error: {folder}: not a model folder textclf can load (")
     assert reason in message and "\n" not in message
+
+
+def test_a_static_student_folder_without_its_vectors_is_read_only_locally(tmp_path, monkeypatch):
+    """model2vec would take the missing `static/` for a Hub repo id and ask the Hub for it."""
+    asked = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the handler's method name)
+            asked.append(self.path)
+            self.send_error(404)
+
+        do_HEAD = do_GET  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    hub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=hub.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{hub.server_port}")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.chdir(tmp_path)
+    folder = Path("student")  # `student/static` reads as a Hub repo id
+    folder.mkdir()
+    config = {"model_type": "textclf-static", "num_labels": 2, "id2label": {"0": "a", "1": "b"}}
+    (folder / "config.json").write_text(json.dumps(config))
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["--model", str(folder), "Stocks rally"])
+    finally:
+        hub.shutdown()
+    message = str(exit_info.value.code)
+    assert message.startswith(f"error: {folder}") and "no static/ folder" in message, message
+    assert asked == []

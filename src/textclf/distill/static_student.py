@@ -144,7 +144,12 @@ class StaticScorer:
         from model2vec import StaticModel
 
         self.config = read_json(folder / "config.json")  # classes and text settings too
-        self.static = StaticModel.from_pretrained(folder / EMBEDDINGS_DIR)
+        vectors = folder / EMBEDDINGS_DIR
+        # model2vec takes a path that is not a folder for a Hub repo id: a local folder is only
+        # ever read locally
+        if not vectors.is_dir():
+            raise FileNotFoundError(f"no {EMBEDDINGS_DIR}/ folder of token vectors")
+        self.static = StaticModel.from_pretrained(vectors)
         self.layers = head_layers(
             load_numpy(folder / HEAD_FILE),
             dims=self.static.embedding.shape[1],
