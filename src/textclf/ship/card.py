@@ -49,6 +49,13 @@ class CardSections:
     card: CardParams
 
 
+def public_model_name(name: str) -> str | None:
+    """`model.name` as a card may show it: a hub id, or None for a local folder (its path means
+    nothing to other readers, and may carry a home folder and a user name)."""
+    on_hub = is_hub_id(name) and not Path(name).expanduser().is_dir()
+    return name if on_hub else None
+
+
 def model_card(
     params: CardSections,
     classes: list[str],
@@ -61,9 +68,7 @@ def model_card(
     metrics/transformer/test.json, data.json, comparison.json and export.json."""
     card_params = params.card
     dataset_name, dataset_id = dataset_of(params)
-    name = params.model.name
-    on_hub = is_hub_id(name) and not Path(name).expanduser().is_dir()
-    base_model = name if on_hub else None  # a local folder means nothing to other readers
+    base_model = public_model_name(params.model.name)
     title = f"{base_model or 'BERT-family model'} fine-tuned on {dataset_name}"
     dataset_type = dataset_id or dataset_name
     metadata = ModelCardData(

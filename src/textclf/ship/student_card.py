@@ -7,6 +7,8 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from textclf.ship.card import public_model_name
+
 KINDS = {
     "static": "static token vectors (model2vec) + a small head: no attention at prediction time",
     "transformer": "a smaller transformer (a `transformers` checkpoint, ONNX export in `onnx/`)",
@@ -16,9 +18,10 @@ KINDS = {
 def student_card(
     kind: str, teacher: str, classes: list[str], test: dict[str, Any], teacher_test: dict
 ) -> ModelCard:
-    """The card of a `kind` student of `teacher` (its model.name), from its test.json (with
-    the `versus_teacher` entry) and the teacher's test.json."""
+    """The card of a `kind` student of `teacher` (its model.name: named if a hub id), from its
+    test.json (with the `versus_teacher` entry) and the teacher's test.json."""
     versus = test["versus_teacher"]
+    teacher = public_model_name(teacher) or "a BERT-family model"
     metadata = ModelCardData(
         library_name="model2vec" if kind == "static" else "transformers",
         pipeline_tag="text-classification",
