@@ -95,6 +95,12 @@ def test_integers_are_accepted_for_floats():
         ("tokenize", "shard_rows", -5, "tokenize.shard_rows must be > 0, got -5"),
         ("data", "multi_label", 1, "data.multi_label must be bool, got 1"),
         ("data", "label_separator", "", "data.label_separator must be a non-blank string"),
+        ("distill", "hidden", 10**12, "distill.hidden must be <= 65,536, got 1,000,000,000,000"),
+        ("distill", "pca_dims", 10**9, "distill.pca_dims must be <= 8,192"),
+        ("distill", "layers", 10**6, "distill.layers must be <= 128"),
+        ("distill", "batch_size", 10**10, "distill.batch_size must be <= 1,000,000"),
+        ("distill", "head_epochs", 10**9, "distill.head_epochs must be <= 10,000"),
+        ("distill", "tune_epochs", 10**9, "distill.tune_epochs must be <= 10,000"),
     ],
 )
 def test_bad_values_fail_naming_the_key(section, key, value, message):

@@ -10,6 +10,17 @@ from textclf.config.errors import ParamsError
 from textclf.config.typed_yaml import short
 
 STUDENTS = ("none", "static", "transformer")
+# upper bounds of the size keys, far above any useful value: a typo of a few digits is one error
+# line here, not an attempt to allocate terabytes after the teacher has labelled every row
+LIMITS = {
+    "layers": 128,
+    "pca_dims": 8192,
+    "hidden": 65536,
+    "epochs": 10_000,
+    "head_epochs": 10_000,
+    "tune_epochs": 10_000,
+    "batch_size": 1_000_000,
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,9 @@ class DistillParams:
             )
         check_positive("distill.tune_learning_rate", self.tune_learning_rate)
         check_seed("distill.seed", self.seed)
+        for key, limit in LIMITS.items():
+            if getattr(self, key) > limit:
+                raise ParamsError(f"distill.{key} must be <= {limit:,}, got {getattr(self, key):,}")
         if self.model and self.student != "transformer":
             raise ParamsError(
                 f"distill.model names a transformer student, but distill.student is "
