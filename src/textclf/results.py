@@ -5,14 +5,17 @@
 
 Reads the workspace's metrics files (nothing is recomputed): where the files are and what to
 run next, then, on the last lines, the transformer's test accuracy and macro F1 with their 95%
-intervals, the baseline and the distilled student beside it, the paired comparison's verdict
-and the kept epoch's validation metrics. Exits 1 with one `error:` line when the pipeline has
-not run here yet.
+intervals, the baseline and the distilled student beside it, each paired comparison with its
+interval and verdict, a calibration line when the model's confidence is clearly off its
+accuracy, and the kept epoch's validation metrics. Exits 1 with one `error:` line when the
+pipeline has not run here yet, or a results file is corrupt, partial or from an older run.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pandas as pd
 
 from textclf.config.arguments import OneLineParser, description
 from textclf.config.errors import UserError
@@ -43,6 +46,35 @@ VERDICTS = {
 }
 
 
+TEST_KEYS = ("accuracy", "accuracy_low", "accuracy_high", "f1_macro", "f1_macro_low")
+TEST_KEYS += ("f1_macro_high",)
+DIFFERENCE_KEYS = ("accuracy_diff", "accuracy_diff_low", "accuracy_diff_high")
+# a calibration line when the mean confidence is this far from the accuracy (5 points)
+CALIBRATION_GAP = 0.05
+REDO = "rerun `dvc repro` (or `dvc pull` the run) to rewrite it"
+
+
+def read_metrics(path: Path, keys: tuple[str, ...] = ()) -> dict:
+    """A metrics JSON object holding a number under each of `keys`; UserError, naming the file
+    and what is wrong with it, for a corrupt, partial or older run's file."""
+    try:
+        metrics = read_json(path)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise UserError(f"{path}: not readable as JSON ({type(error).__name__}): {REDO}") from None
+    if not isinstance(metrics, dict):
+        raise UserError(f"{path}: holds a {type(metrics).__name__}, not a JSON object: {REDO}")
+    missing = [key for key in keys if not is_number(metrics.get(key))]
+    if missing:
+        raise UserError(
+            f"{path}: no number under {', '.join(missing)} (a partial or older run's file): {REDO}"
+        )
+    return metrics
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def interval(metrics: dict, key: str) -> str:
     """`0.8445 [0.8290, 0.8610]`: a test.json value with its 95% bootstrap bounds."""
     return f"{metrics[key]:.4f} [{metrics[f'{key}_low']:.4f}, {metrics[f'{key}_high']:.4f}]"
@@ -55,22 +87,63 @@ def model_line(name: str, metrics: dict) -> str:
     )
 
 
-def read_student(root: Path) -> dict | None:
-    """The student's test.json, or None where the distill stage made no student."""
-    path = root / STUDENT_METRICS_DIR / "test.json"
-    metrics = read_json(path) if path.is_file() else {}
-    return metrics if "accuracy" in metrics else None
-
-
-def student_note(student: dict) -> str:
+def difference_line(label: str, difference: dict, better: dict[str, str]) -> str:
+    """`  B - A: accuracy +0.0245 [+0.0070, +0.0430]: the transformer is better (5% level)`."""
     return (
-        f"               ({student['student']}: {student['versus_teacher']['accuracy_diff']:+.4f} "
-        f"against the transformer, the same class on {student['agreement']:.1%} of the rows)"
+        f"  {label}: accuracy {difference['accuracy_diff']:+.4f} "
+        f"[{difference['accuracy_diff_low']:+.4f}, {difference['accuracy_diff_high']:+.4f}]"
+        f": {better[verdict(difference)]} (5% level)"
     )
 
 
+def read_student(root: Path) -> dict | None:
+    """The student's test.json, or None where the distill stage made no student."""
+    path = root / STUDENT_METRICS_DIR / "test.json"
+    if not path.is_file() or "accuracy" not in read_metrics(path):
+        return None
+    student = read_metrics(path, (*TEST_KEYS, "agreement"))
+    versus = student.get("versus_teacher")
+    if not isinstance(versus, dict) or not all(is_number(versus.get(k)) for k in DIFFERENCE_KEYS):
+        raise UserError(f"{path}: no versus_teacher difference (an older run's file): {REDO}")
+    return student
+
+
+def student_lines(student: dict) -> list[str]:
+    """The student against its teacher, with the interval and verdict of every paired line."""
+    better = {
+        "B better": "the student is better",
+        "A better": "the transformer is better",
+        "no significant difference": "no significant difference",
+    }
+    return [
+        difference_line("student - transformer", student["versus_teacher"], better),
+        f"    (a {student.get('student', 'distilled')} student; it predicts the same class as the "
+        f"transformer on {student['agreement']:.1%} of the test rows)",
+    ]
+
+
+def calibration_line(root: Path, test: dict) -> list[str]:
+    """One line when the transformer's confidence is clearly off its accuracy, from the
+    reliability table the evaluate stage wrote; none when it is close or the table is absent."""
+    path = root / TRANSFORMER_DIR / "calibration.csv"
+    try:
+        table = pd.read_csv(path)
+        confidence = float((table["confidence"] * table["rows"]).sum() / table["rows"].sum())
+    except (OSError, ValueError, KeyError, ZeroDivisionError):
+        return []
+    gap = confidence - test["accuracy"]
+    if abs(gap) < CALIBRATION_GAP:
+        return []
+    kind = "over-confident" if gap > 0 else "under-confident"
+    return [
+        f"  calibration: the transformer is {kind} (mean confidence {confidence:.2f}, accuracy "
+        f"{test['accuracy']:.2f}): {TRANSFORMER_DIR}/reliability.png"
+    ]
+
+
 def headline(root: Path = Path(".")) -> str:
-    """The test results of the run in `root`'s workspace. UserError if a file is missing."""
+    """The test results of the run in `root`'s workspace. UserError if a file is missing or is
+    not a whole, current results file."""
     files = {
         "transformer": root / TRANSFORMER_DIR / "test.json",
         "baseline": root / BASELINE_DIR / "test.json",
@@ -83,24 +156,25 @@ def headline(root: Path = Path(".")) -> str:
             f"no results here yet ({', '.join(missing)} missing): run `make quick` or "
             "`dvc repro`, or `dvc pull` a colleague's run"
         )
-    read = {name: read_json(path) for name, path in files.items()}
-    comparison = read["comparison"]
-    difference = (
-        f"  transformer - baseline: accuracy {comparison['accuracy_diff']:+.4f} "
-        f"[{comparison['accuracy_diff_low']:+.4f}, {comparison['accuracy_diff_high']:+.4f}]"
-        f": {VERDICTS[verdict(comparison)]} (5% level)"
-    )
-    validation = ", ".join(
-        f"{key.removeprefix('eval_')} {value:.4f}" for key, value in read["validation"].items()
+    transformer = read_metrics(files["transformer"], TEST_KEYS)
+    baseline = read_metrics(files["baseline"], TEST_KEYS)
+    comparison = read_metrics(files["comparison"], ("rows", *DIFFERENCE_KEYS))
+    validation = read_metrics(files["validation"])
+    shown = ", ".join(
+        f"{key.removeprefix('eval_')} {value:.4f}"
+        for key, value in validation.items()
+        if is_number(value)
     )
     student = read_student(root)
     lines = [
         f"Test results on {comparison['rows']:,} test rows (95% intervals):",
-        model_line("transformer", read["transformer"]),
-        model_line("baseline", read["baseline"]),
-        *([model_line("student", student), student_note(student)] if student else []),
-        difference,
-        f"  validation (the kept epoch): {validation}",
+        model_line("transformer", transformer),
+        model_line("baseline", baseline),
+        *([model_line("student", student)] if student else []),
+        difference_line("transformer - baseline", comparison, VERDICTS),
+        *(student_lines(student) if student else []),
+        *calibration_line(root, transformer),
+        f"  validation (the kept epoch): {shown}",
     ]
     return "\n".join(lines)
 
