@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -87,3 +88,35 @@ def test_killed_training_resumes_and_matches_an_uninterrupted_run(
     if load_best:  # the kept epoch is the best of all of them, those before the kill included
         losses = {epoch["eval_loss"]: key for key, epoch in resumed["epochs"].items()}
         assert f"epoch_{resumed['kept_epoch']:g}" == losses[min(losses)]
+
+
+def test_ctrl_c_in_epoch_two_is_one_line_and_keeps_epoch_one(tmp_path, news_csvs, tiny_bert):
+    """A small run never reaches `train.save_steps`: its epochs are saved as they end, and Ctrl-C
+    (SIGINT to the whole process group, as a terminal sends it) ends in one line."""
+    overrides = fixture_params(news_csvs, tiny_bert)
+    overrides["train"].update(epochs=2, batch_size=BATCH, save_steps=500)
+    project = make_project(tmp_path / "repo", overrides)
+    run(["dvc", "repro", "tokenize"], project)
+    training = subprocess.Popen(
+        ["dvc", "repro", "train"],
+        cwd=project,
+        env=command_env(),
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while not checkpoints(project) and training.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert checkpoints(project), "training ended before its first epoch did: test too fast"
+    os.killpg(training.pid, signal.SIGINT)
+    output = training.communicate(timeout=120)[0]
+    assert training.returncode != 0
+    assert "Traceback" not in output, output
+    assert output.count("interrupted: the stage stopped") == 1, output
+    steps_per_epoch = -(-432 // BATCH)
+    assert checkpoints(project)[0].parent.name == f"checkpoint-{steps_per_epoch}"
+    assert not (project / "models/trained").exists()
+    resumed = run(["dvc", "repro", "train"], project).stdout
+    assert f"Resuming from models/checkpoints/checkpoint-{steps_per_epoch}" in resumed

@@ -5,8 +5,9 @@ trackers' logs (dvclive/train/, logs/train/).
 With `train.processes` > 1 this command launches itself under torchrun (c10d on this machine),
 after checking params, so the process count never reaches a shell; started by torchrun (several
 machines, see README), it is one worker. Only rank 0 writes. Checkpoints every
-`train.save_steps` steps go to models/checkpoints/; a run killed mid-way resumes from the
-newest one on the next `dvc repro` (see textclf.train.checkpoints)."""
+`train.save_steps` steps and at each epoch's end go to models/checkpoints/; a run stopped
+mid-way (Ctrl-C, SIGTERM, a kill) resumes from the newest one on the next `dvc repro` (see
+textclf.train.checkpoints)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
 """Resumable training: Trainer checkpoints in a scratch folder that DVC does not manage.
 
-A killed train stage leaves `models/checkpoints/checkpoint-<step>/`; the next run resumes from
-the newest complete one, but only if it was written for the same params and data (a fingerprint
-file says so). A finished run deletes the folder, so no stale checkpoint outlives it.
+A killed train stage leaves `models/checkpoints/checkpoint-<step>/` (saved every
+`train.save_steps` steps and at every epoch's end, so a small run's finished epochs are kept);
+the next run resumes from the newest complete one, but only if it was written for the same
+params and data (a fingerprint file says so). A finished run deletes the folder, so no stale
+checkpoint outlives it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import json
 import re
 import shutil
 from pathlib import Path
+
+from transformers import TrainerCallback
 
 from textclf.config.files import write_json
 
@@ -49,3 +53,14 @@ def resumable_checkpoint(folder: Path, expected: dict, prepare: bool = True) -> 
 
 def discard(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
+
+
+class SaveAtEpochEnd(TrainerCallback):
+    """A checkpoint at each epoch's end as well as every `save_steps` steps: a run whose epoch
+    is shorter than `save_steps` (any small data set) would otherwise keep nothing when it is
+    stopped. One checkpoint is kept (`save_total_limit`), so this costs disk time, not space."""
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        if args.save_strategy == "steps" and state.global_step % args.save_steps:
+            control.should_save = True
+        return control

@@ -30,6 +30,7 @@ from textclf.evaluate.multilabel import multilabel_scores
 from textclf.modeling.compiled import PAD_MULTIPLE, compile_wanted, compiled_training_arguments
 from textclf.modeling.device import autocast_dtype, inference_device
 from textclf.modeling.inference import is_multi_label
+from textclf.train.checkpoints import SaveAtEpochEnd
 from textclf.train.dropout import use_cpu_dropout
 from textclf.train.sampling import BucketedSampler
 from textclf.train.tracking import LogLastStep
@@ -136,7 +137,7 @@ def make_trainer(
     # let GPU tensor cores work on whole tiles
     gpu_multiple = 8 if torch.cuda.is_available() else None
     pad_to = PAD_MULTIPLE if args.torch_compile else gpu_multiple
-    callbacks = [LogLastStep(), *(callbacks or [])]
+    callbacks = [LogLastStep(), SaveAtEpochEnd(), *(callbacks or [])]
     if early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience))
     return BucketedTrainer(
