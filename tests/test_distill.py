@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
+import subprocess
 import sys
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import (
+    command_env,
     copy_project,
     digests,
     repro,
@@ -21,9 +25,10 @@ from conftest import (
     stage_error,
     update_params,
 )
-from fixtures import CLASSES, news_rows
+from fixtures import CLASSES, build_tiny_bert, news_rows
 from test_serve import call, post
 
+from textclf.config.typed_yaml import key_places
 from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.data.table import DataError
 from textclf.distill.soft_labels import POOL_CHUNK_ROWS, pool_texts
@@ -213,12 +218,23 @@ def test_a_transformer_student_keeps_fewer_layers_exports_and_serves(trained_pro
         ({"student": "static", "pool": "pool.xlsx"}, "distill.pool: pool.xlsx: unknown format"),
         ({"student": "static", "pool": "other.csv"}, "distill.pool: "),
         ({"student": "static", "tune_epochs": -1}, "distill.tune_epochs must be >= 0"),
+        (
+            {"student": "transformer", "model": "no such/model here!"},
+            "distill.model 'no such/model here!' is neither an existing local",
+        ),
+        (
+            {"student": "transformer", "model": "other-vocabulary"},
+            "distill.model 'other-vocabulary' has another vocabulary than the teacher",
+        ),
     ],
 )
 def test_bad_distill_params_are_one_line_naming_the_key_before_any_training(
     trained_project, tmp_path, distill, expected
 ):
     project = copy_project(trained_project, tmp_path / "repo")
+    if distill.get("model") == "other-vocabulary":
+        words = [f"zq{index} xv{index % 13} other words entirely" for index in range(200)]
+        build_tiny_bert(project / "other-vocabulary", words)
     (project / "pool.xlsx").write_text("not a table")
     (project / "other.csv").write_text("id,body\n1,no text columns here\n")
     before = digests(project / "models/student")
@@ -226,6 +242,9 @@ def test_bad_distill_params_are_one_line_naming_the_key_before_any_training(
     message = stage_error("distill", project)
     assert message.startswith("error: ") and expected in message, message
     assert "params.yaml" in message or "distill.pool" in message
+    if "distill.model" in expected:  # at its own line, not model.name's
+        place = key_places(project / "params.yaml", ["distill.model"])["distill.model"]
+        assert f"{Path(place).name}: distill.model" in message, message
     assert digests(project / "models/student") == before
 
 
@@ -274,3 +293,45 @@ def test_a_rerun_writes_the_same_bytes(static_project, tmp_path):
         **{f"metrics/{k}": v for k, v in digests(project / "metrics/student").items()},
     }
     assert after == before
+
+
+def test_sigterm_mid_distill_leaves_no_temporaries_and_the_student_whole(static_project, tmp_path):
+    """The soft labels of every train and pool text live in a temporary folder: a stopped run
+    removes it on the way out, as a finished one does."""
+    project = copy_project(static_project, tmp_path / "repo")
+    update_params(project, {"distill": {"seed": 3, "head_epochs": 2000}})  # long enough to stop
+    before = digests(project / "models/student")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    stage = subprocess.Popen(
+        [sys.executable, "-m", "textclf.stages.distill"],
+        cwd=project,
+        env={**command_env(), "TMPDIR": str(scratch)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list(scratch.glob("textclf-distill-*/soft_labels.parquet")):
+        assert stage.poll() is None and time.monotonic() < deadline, "distill ended too soon"
+        time.sleep(0.05)
+    time.sleep(1)  # into the head's training
+    stage.send_signal(signal.SIGTERM)
+    output = stage.communicate(timeout=60)[0]
+    assert stage.returncode != 0 and "Traceback" not in output, output
+    assert output.strip().splitlines()[-1].startswith("interrupted: the stage stopped")
+    assert list(scratch.iterdir()) == []
+    assert digests(project / "models/student") == before
+
+
+def test_select_diverse_runs_on_the_static_student(static_project, pool, tmp_path):
+    """--diverse spreads the picks over the student's own vectors (it has no encoder)."""
+    output = tmp_path / "next.csv"
+    result = run(
+        [sys.executable, "-m", "textclf.select", "--input", str(pool), "--count", "10"]
+        + ["--diverse", "--model", "models/student", "--output", str(output)],
+        static_project,
+    )
+    assert result.returncode == 0, result.stderr
+    picked = pd.read_csv(output)
+    assert len(picked) == 10 and picked["title"].nunique() == 10

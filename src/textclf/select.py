@@ -102,7 +102,7 @@ def select_rows(
     if diverse and len(ranked) > count:
         from textclf.ship.embeddings import text_embeddings
 
-        keep = spread_out(text_embeddings(model, texts), count)
+        keep = spread_out(text_embeddings(model, texts, loaded=classifier), count)
         ranked = ranked.iloc[keep].reset_index(drop=True)
     return ranked
 

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from transformers import (
     AutoModelForSequenceClassification,
+    AutoTokenizer,
     DataCollatorWithPadding,
     PreTrainedModel,
     PreTrainedTokenizerBase,
@@ -25,7 +26,10 @@ from textclf.config.train_params import TrainParams
 from textclf.distill.targets import distillation_loss
 from textclf.modeling.inference import is_multi_label
 from textclf.modeling.loading import load_model_for_training
+from textclf.modeling.tokenizer import load_tokenizer
 from textclf.train.training import training_arguments
+
+DISTILL_MODEL = "distill.model"
 
 
 class DistillError(ParamsError):
@@ -134,11 +138,25 @@ def train_transformer_student(
     return trainer.model.eval()
 
 
+def check_student_model(name: str, teacher_dir: Path) -> None:
+    """`distill.model` learns from the teacher's token ids: its vocabulary must be the
+    teacher's. Checked before the teacher labels anything, in one line naming the key."""
+    student = load_tokenizer(name, DISTILL_MODEL)
+    teacher = AutoTokenizer.from_pretrained(teacher_dir)
+    if student.get_vocab() != teacher.get_vocab():
+        raise DistillError(
+            f"{DISTILL_MODEL} {name!r} has another vocabulary than the teacher ({len(student):,} "
+            f"tokens against {len(teacher):,}): the student is trained on the teacher's token "
+            f"ids, so name a model with the teacher's tokenizer, or leave {DISTILL_MODEL} empty "
+            "(the teacher with fewer layers)"
+        )
+
+
 def load_student_start(
     teacher_dir: Path, distill: DistillParams, classes: list[str], multi_label: bool
 ) -> PreTrainedModel:
     """Where the student starts: the shrunk teacher, or `distill.model` with a new head."""
     if distill.model:
-        return load_model_for_training(distill.model, classes, multi_label)
+        return load_model_for_training(distill.model, classes, multi_label, DISTILL_MODEL)
     teacher = AutoModelForSequenceClassification.from_pretrained(teacher_dir, use_safetensors=True)
     return shrunk_teacher(teacher, distill.layers)

@@ -26,7 +26,7 @@ class CheckpointError(UserError):
 
 
 def load_model_for_training(
-    name: str, classes: Sequence[str], multi_label: bool = False
+    name: str, classes: Sequence[str], multi_label: bool = False, key: str = "model.name"
 ) -> PreTrainedModel:
     """A pretrained encoder with a fresh classification head labelled with `classes`; the
     config's `problem_type` tells the model (and `transformers.pipeline`) to use sigmoid + BCE
@@ -41,6 +41,7 @@ def load_model_for_training(
         model = from_pretrained(
             AutoModelForSequenceClassification,
             name,
+            key,
             problem_type=problem,
             num_labels=len(classes),
             id2label=dict(enumerate(classes)),

@@ -8,8 +8,9 @@ from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
 from textclf.modeling.hub import from_pretrained
 
 
-def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
-    return from_pretrained(AutoTokenizer, name)
+def load_tokenizer(name: str, key: str = "model.name") -> PreTrainedTokenizerBase:
+    """The tokenizer of the model the param `key` names (ParamsError naming it otherwise)."""
+    return from_pretrained(AutoTokenizer, name, key)
 
 
 def model_max_length(name: str, tokenizer: PreTrainedTokenizerBase) -> int:

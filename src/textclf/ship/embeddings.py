@@ -1,5 +1,6 @@
-"""Text embeddings from a shipped checkpoint's encoder (the mean of its last hidden states over
-the tokens): the space in which `select` spreads the rows it proposes for labelling."""
+"""Text embeddings from a shipped model: a checkpoint's encoder (the mean of its last hidden
+states over the tokens), or a static student's own token vectors (their mean): the space in
+which `select` spreads the rows it proposes for labelling."""
 
 from __future__ import annotations
 
@@ -9,15 +10,26 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from textclf.distill.static_student import StaticScorer, embed, is_static_student
 from textclf.modeling.loading import load_classifier
+from textclf.ship.runtime import Classifier
 
 MAX_TOKENS = 512
 
 
 def text_embeddings(
-    model_dir: str | Path, texts: Sequence[str], batch_size: int = 32
+    model_dir: str | Path,
+    texts: Sequence[str],
+    batch_size: int = 32,
+    loaded: Classifier | None = None,
 ) -> np.ndarray:
-    """One row per text: the fine-tuned encoder's mean-pooled last hidden state."""
+    """One row per text: the fine-tuned encoder's mean-pooled last hidden state, or a static
+    student's mean token vector (`loaded`: the folder already loaded, reused for a student)."""
+    if is_static_student(Path(model_dir)):
+        static = loaded.model.static if loaded is not None else None
+        if static is None:
+            static = StaticScorer(Path(model_dir)).static
+        return embed(static, texts)
     model, tokenizer = load_classifier(model_dir)
     encoder = model.base_model
     longest = min(tokenizer.model_max_length or MAX_TOKENS, MAX_TOKENS)

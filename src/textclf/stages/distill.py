@@ -33,7 +33,7 @@ from textclf.data.schema import read_schema
 from textclf.distill.agreement import with_teacher_comparison
 from textclf.distill.soft_labels import check_pool, write_soft_labels
 from textclf.distill.students import make_static, make_transformer
-from textclf.distill.transformer_student import check_layers
+from textclf.distill.transformer_student import check_layers, check_student_model
 from textclf.evaluate.metrics import write_test_results
 from textclf.evaluate.scoring import score_texts
 from textclf.modeling.inference import is_multi_label, torch_logits
@@ -75,6 +75,8 @@ def main() -> None:
     check_pool(distill, settings)
     if distill.student == "transformer" and not distill.model:
         check_layers(teacher_config.get("num_hidden_layers", 0), distill.layers)
+    if distill.student == "transformer" and distill.model:
+        check_student_model(distill.model, TRAINED_DIR)
     teacher, tokenizer = load_classifier(TRAINED_DIR)
     multi_label = is_multi_label(teacher.config)
     test = pd.read_parquet(PREPARED_DIR / "test.parquet")
