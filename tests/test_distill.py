@@ -335,3 +335,19 @@ def test_select_diverse_runs_on_the_static_student(static_project, pool, tmp_pat
     assert result.returncode == 0, result.stderr
     picked = pd.read_csv(output)
     assert len(picked) == 10 and picked["title"].nunique() == 10
+
+
+def test_pool_rows_that_are_test_rows_are_left_out_and_counted(trained_project, pool, tmp_path):
+    project = copy_project(trained_project, tmp_path / "repo")
+    with (project / "data/raw/test.csv").open(newline="", encoding="utf-8") as file:
+        test_rows = [row[1:] for row in csv.reader(file)][:20]
+    mixed = project / "mixed.csv"
+    mixed.write_text(pool.read_text(encoding="utf-8"), encoding="utf-8")
+    with mixed.open("a", newline="", encoding="utf-8") as file:
+        csv.writer(file).writerows(test_rows)
+    update_params(project, {"distill": {"student": "static", "pool": "mixed.csv"}})
+    output = run(["dvc", "repro", "distill"], project).stdout
+    test = json.loads((project / "metrics/student/test.json").read_text())
+    assert test["pool_rows_in_test"] >= 20
+    assert test["pool_rows"] + test["pool_rows_in_test"] == POOL_ROWS + 20
+    assert f"distill.pool: {test['pool_rows_in_test']} rows are test rows too: left out" in output

@@ -94,9 +94,11 @@ def write_soft_labels(
     max_pool_rows: int | None = None,
     precision: str = "auto",
     batch_size: int = 64,
+    held_out: frozenset[str] = frozenset(),
 ) -> dict[str, int]:
     """The teacher's probabilities for the train rows and the pool's as `path`; how many rows
-    of each it holds."""
+    of each it holds. Pool rows whose text is in `held_out` (the test split's) are left out and
+    counted: a student that learned a test text would be scored on it."""
     multi_label = is_multi_label(teacher.config)
     with pq.ParquetWriter(path, soft_label_schema(n_classes)) as writer:
         print("The teacher labels the train rows", flush=True)
@@ -104,11 +106,15 @@ def write_soft_labels(
         texts = model_inputs(train["text"].tolist(), settings.clean_backslashes)
         truth = label_matrix(train["label"].tolist(), n_classes)
         writer.write_table(_batch(texts, probabilities, truth, labelled=True))
-        pooled = 0
+        pooled = dropped = 0
         if pool:
             print(f"The teacher labels the pool {pool}", flush=True)
             logits = torch_logits(teacher, precision)
-            for chunk in pool_texts(pool, settings, max_pool_rows):
+            for texts in pool_texts(pool, settings, max_pool_rows):
+                chunk = [text for text in texts if text not in held_out]
+                dropped += len(texts) - len(chunk)
+                if not chunk:
+                    continue
                 probabilities = score_texts(
                     logits, tokenizer, settings, chunk, multi_label, batch_size
                 )
@@ -116,4 +122,10 @@ def write_soft_labels(
                 writer.write_table(_batch(chunk, probabilities, empty, labelled=False))
                 pooled += len(chunk)
                 print(f"  {pooled} pool rows labelled", flush=True)
-    return {"train_rows": len(train), "pool_rows": pooled}
+        if dropped:
+            print(
+                f"distill.pool: {dropped} rows are test rows too: left out, so that the student "
+                "is not scored on texts it learned from",
+                flush=True,
+            )
+    return {"train_rows": len(train), "pool_rows": pooled, "pool_rows_in_test": dropped}

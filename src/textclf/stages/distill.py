@@ -30,6 +30,7 @@ from textclf.config.sections import load_sections
 from textclf.config.train_params import TrainParams
 from textclf.data.checkpoint_settings import checkpoint_settings_of
 from textclf.data.schema import read_schema
+from textclf.data.text import model_inputs
 from textclf.distill.agreement import with_teacher_comparison
 from textclf.distill.soft_labels import check_pool, write_soft_labels
 from textclf.distill.students import make_static, make_transformer
@@ -94,6 +95,7 @@ def main() -> None:
             distill.max_pool_rows,
             evaluate.precision,
             evaluate.batch_size,
+            frozenset(model_inputs(test["text"].tolist(), settings.clean_backslashes)),
         )
         student = work / "student"
         student.mkdir()
