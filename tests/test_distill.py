@@ -215,7 +215,16 @@ def test_a_transformer_student_keeps_fewer_layers_exports_and_serves(trained_pro
         ({"student": "static", "model": "prajjwal1/bert-tiny"}, "distill.model names a"),
         ({"student": "transformer", "layers": 2}, "distill.layers must be below the teacher's 2"),
         ({"student": "static", "pool": "missing.csv"}, "distill.pool: missing.csv: file not found"),
-        ({"student": "static", "pool": "pool.xlsx"}, "distill.pool: pool.xlsx: unknown format"),
+        (
+            {"student": "static", "pool": "pool.xlsx"},
+            "distill.pool: pool.xlsx: unknown format (the name ends in none of .csv, .tsv, "
+            ".jsonl, .json, .parquet, optionally .gz): rename it to end in one of those",
+        ),
+        (
+            {"student": "static", "pool": "https://example.com/pool.csv?token=s3cret"},
+            "distill.pool: https://example.com/pool.csv?token=***: a URL; the pool is read from a "
+            "local file",
+        ),
         ({"student": "static", "pool": "other.csv"}, "distill.pool: "),
         ({"student": "static", "tune_epochs": -1}, "distill.tune_epochs must be >= 0"),
         (

@@ -26,8 +26,9 @@ SUFFIXES = {
 }
 
 
-def detect_format(name: str, data_format: str = "auto") -> str:
-    """The format named by `data.format`, or for `auto` by the file name's suffix."""
+def detect_format(name: str, data_format: str = "auto", settable: bool = True) -> str:
+    """The format named by `data.format`, or for `auto` by the file name's suffix (`settable`:
+    whether `data.format` applies to this file, or only its name can say)."""
     if data_format != "auto":
         return data_format
     suffixes = [s.lower() for s in Path(name.split("?")[0]).suffixes]
@@ -35,9 +36,14 @@ def detect_format(name: str, data_format: str = "auto") -> str:
         suffixes.pop()
     if suffixes and suffixes[-1] in SUFFIXES:
         return SUFFIXES[suffixes[-1]]
+    remedy = (
+        f"set data.format to one of {', '.join(FORMATS)}"
+        if settable
+        else "rename it to end in one of those"
+    )
     raise DataError(
         f"{name}: unknown format (the name ends in none of .csv, .tsv, .jsonl, .json, .parquet, "
-        f"optionally .gz): set data.format to one of {', '.join(FORMATS)}"
+        f"optionally .gz): {remedy}"
     )
 
 

@@ -38,7 +38,7 @@ def input_layout(path: str, settings: CheckpointSettings) -> InputLayout:
         raise InputError(f"{path} is a folder: give a data file")
     if not Path(path).is_file():
         raise InputError(f"{path}: file not found")
-    data_format, columns = detect_format(path), settings.columns
+    data_format, columns = detect_format(path, settable=False), settings.columns
     if data_format not in ("csv", "tsv") or not columns:
         return InputLayout(data_format, True, None)
     try:

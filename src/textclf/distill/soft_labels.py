@@ -15,6 +15,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from textclf.config.distill_params import DistillParams
 from textclf.config.errors import ParamsError
+from textclf.config.files import redact
 from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.data.inputs import input_chunks, input_layout, input_texts
 from textclf.data.labels import label_matrix
@@ -78,6 +79,11 @@ def check_pool(distill: DistillParams, settings: CheckpointSettings) -> None:
     """The pool file readable, with the text columns: before anything is trained."""
     if not distill.pool:
         return
+    if "://" in distill.pool:
+        raise ParamsError(
+            f"distill.pool: {redact(distill.pool)}: a URL; the pool is read from a local file "
+            "(fetch it first, e.g. `dvc import-url URL pool.csv` keeps it versioned)"
+        )
     try:
         next(pool_texts(distill.pool, settings, 1), None)
     except DataError as error:
