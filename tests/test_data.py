@@ -10,7 +10,9 @@ import pytest
 from fixtures import CLASSES, news_rows, write_news_csv
 from sklearn.model_selection import train_test_split
 
+from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.data.formats import detect_format, read_chunks, read_table, stored_name, with_columns
+from textclf.data.inputs import input_chunks, input_layout
 from textclf.data.labels import label_ids
 from textclf.data.splits import cap_mask, validation_mask
 from textclf.data.table import DataError
@@ -87,6 +89,27 @@ def test_non_utf8_bytes_and_missing_file(tmp_path):
         read_ag_news(path)
     with pytest.raises(DataError, match="missing.csv: file not found"):
         read_ag_news(tmp_path / "missing.csv")
+
+
+@pytest.mark.parametrize("name", ["raw.csv", "raw.tsv", "raw.csv.gz", "raw.tsv.gz"])
+@pytest.mark.parametrize("line", [1, 3])
+def test_a_non_utf8_byte_is_called_so_on_any_row_of_any_delimited_file(tmp_path, name, line):
+    """Round 4 left the first row half done: there it read as a wrong column count."""
+    separator = b"\t" if ".tsv" in name else b","
+    rows = [separator.join([b"1", b"title", b"text"]) for _ in range(4)]
+    rows[line - 1] = separator.join([b"1", b"caf\xe9 \xff", b"text"])
+    content = b"\n".join(rows) + b"\n"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(content) if name.endswith(".gz") else content)
+    columns = ["label", "title", "description"]
+    with pytest.raises(DataError) as error:
+        list(read_chunks(path, name, detect_format(name), False, columns))
+    assert str(error.value).startswith(f"{name}:{line}: bytes that are not UTF-8 (")
+    # the same file to classify (predict, select, a distill pool): its layout sniffed first
+    settings = CheckpointSettings(columns=columns, text_columns=["title", "description"])
+    with pytest.raises(DataError) as error:
+        list(input_chunks(str(path), input_layout(str(path), settings)))
+    assert f"{path}:{line}: bytes that are not UTF-8 (" in str(error.value)
 
 
 def test_every_format_reads_to_the_same_table(tmp_path):

@@ -62,6 +62,10 @@ BAD_TEST_CSVS = {
         "test.csv:2: bytes that are not UTF-8",
     ),
     "malformed quoting": (GOOD_ROW + '"1","a"x,"c"\n', "test.csv:2: malformed CSV"),
+    "not utf-8 on the first row": (
+        b'"1","caf\xe9","b"\n' + GOOD_ROW.encode(),
+        "test.csv:1: bytes that are not UTF-8",
+    ),
 }
 
 
