@@ -393,3 +393,18 @@ def test_a_static_student_folder_without_its_vectors_is_read_only_locally(tmp_pa
     message = str(exit_info.value.code)
     assert message.startswith(f"error: {folder}") and "no static/ folder" in message, message
     assert asked == []
+
+
+def test_the_no_student_marker_says_how_to_make_a_student(tmp_path, monkeypatch):
+    """`distill.student: none` leaves a marker folder: rerunning `dvc repro` would not help."""
+    from textclf.config.distill_params import NO_STUDENT
+
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / "README.md").write_text(NO_STUDENT)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--model", str(folder), "Stocks rally"])
+    assert str(exit_info.value.code) == (
+        f"error: {folder}: no student was made here: set distill.student: static (or "
+        "transformer) in params.yaml, then `dvc repro`"
+    )

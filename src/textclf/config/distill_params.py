@@ -10,6 +10,9 @@ from textclf.config.errors import ParamsError
 from textclf.config.typed_yaml import short
 
 STUDENTS = ("none", "static", "transformer")
+# models/student/README.md with `distill.student: none`: a marker, no model
+NO_STUDENT = "No student: `distill.student` is none. See docs/serving-cheaply.md.\n"
+NO_STUDENT_REMEDY = "set distill.student: static (or transformer) in params.yaml, then `dvc repro`"
 # upper bounds of the size keys, far above any useful value: a typo of a few digits is one error
 # line here, not an attempt to allocate terabytes after the teacher has labelled every row
 LIMITS = {

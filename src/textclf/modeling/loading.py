@@ -15,6 +15,7 @@ from transformers import (
 )
 from transformers.utils import logging as hf_logging
 
+from textclf.config.distill_params import NO_STUDENT, NO_STUDENT_REMEDY
 from textclf.config.errors import UserError
 from textclf.config.paths import MODEL_DIR
 from textclf.modeling.device import inference_device
@@ -75,8 +76,12 @@ def load_classifier(
 
 
 def require_checkpoint(path: str | Path) -> Path:
-    """`path` as a checkpoint folder; CheckpointError if it holds none."""
+    """`path` as a checkpoint folder; CheckpointError if it holds none, saying how to get one
+    (the distill stage's marker of `distill.student: none` is not fixed by a rerun)."""
     path = Path(path)
-    if not (path / "config.json").is_file():
-        raise CheckpointError(f"{path}: no checkpoint here (run `dvc repro` or `dvc pull`)")
-    return path
+    if (path / "config.json").is_file():
+        return path
+    marker = path / "README.md"
+    if marker.is_file() and marker.read_text(encoding="utf-8", errors="replace") == NO_STUDENT:
+        raise CheckpointError(f"{path}: no student was made here: {NO_STUDENT_REMEDY}")
+    raise CheckpointError(f"{path}: no checkpoint here (run `dvc repro` or `dvc pull`)")

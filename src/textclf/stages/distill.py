@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from textclf.config.distill_params import DistillParams
+from textclf.config.distill_params import NO_STUDENT, DistillParams
 from textclf.config.files import atomic_path, read_json, write_json, write_text
 from textclf.config.model_params import ModelParams, TokenizeParams
 from textclf.config.paths import (
@@ -42,8 +42,6 @@ from textclf.modeling.loading import load_classifier, require_checkpoint
 from textclf.ship.onnx_export import export_onnx, quantize_int8
 from textclf.ship.student_card import student_card
 from textclf.stages import run
-
-NO_STUDENT = "No student: `distill.student` is none. See docs/serving-cheaply.md.\n"
 
 
 @dataclass(frozen=True)
