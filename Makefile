@@ -25,8 +25,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-remote.tx
 setup: $(VENV)/.installed
 
 # the whole pipeline in a few minutes: MiniLM-L6 on 1,200 rows, then the results and next steps
+# DATA and MODEL reach the command through the environment, as typed: a folder name with `$`,
+# quotes or spaces stays one argument
+export QUICK_DATA := $(value DATA)
+export QUICK_MODEL := $(value MODEL)
 quick: setup
-	textclf quick $(if $(DATA),--data "$(DATA)") $(if $(MODEL),--model "$(MODEL)")
+	textclf quick $(if $(value DATA),--data "$$QUICK_DATA") $(if $(value MODEL),--model "$$QUICK_MODEL")
 
 # the notebook's run: sources checked first, then every stage, then the results
 repro: setup

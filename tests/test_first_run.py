@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import command_env, free_port, make_project, run
+from conftest import command_env, copy_project, free_port, make_project, run, update_params
 from ruamel.yaml import YAML
 
 from textclf.quick import quick_params
@@ -37,13 +37,33 @@ def params_line(project: Path, section: str, key: str) -> int:
 def quick(tmp_path_factory, news_csvs, tiny_bert) -> dict:
     """`make quick DATA=... MODEL=...` in a fresh clone of the project as shipped."""
     folder = tmp_path_factory.mktemp("quick")
-    data = folder / "ag-news-copy"
+    # a folder name a shell or make would mangle: `$`, quotes and a space stay as typed
+    data = folder / 'ag news $HOME "copy"'
     data.mkdir()
     for name in ("train.csv", "test.csv"):
         shutil.copy2(news_csvs[name.removesuffix(".csv")], data / name)
     project = make_project(folder / "repo", {})
+    before = (project / "params.yaml").read_bytes()
     result = run([*MAKE, "quick", f"DATA={data}", f"MODEL={tiny_bert}"], project)
-    return {"project": project, "data": data, "result": result, "model": tiny_bert}
+    return {
+        "project": project,
+        "data": data,
+        "result": result,
+        "model": tiny_bert,
+        "params_before": before,
+    }
+
+
+def last_experiment(project: Path) -> str:
+    names = run(["dvc", "exp", "list", "--name-only"], project).stdout.split()
+    assert len(names) == 1, names
+    return names[0]
+
+
+def results_block(lines: list[str]) -> list[str]:
+    """The test results: from their header to the last line."""
+    start = max(n for n, line in enumerate(lines) if line.startswith("Test results on "))
+    return lines[start:]
 
 
 @pytest.mark.pipeline
@@ -51,15 +71,19 @@ def test_make_quick_runs_every_stage_and_ends_with_the_results(quick):
     project, result = quick["project"], quick["result"]
     output = result.stdout + result.stderr
     assert "No file hash info" not in output  # DVC's noise on a first experiment
+    assert result.stdout.startswith(
+        f'textclf quick --data "$QUICK_DATA" --model "$QUICK_MODEL"\nQuick run: '
+        f"{quick['data']}, {quick['model'].name}, at most 1,200 train rows"
+    ), result.stdout[:300]
     stages = set(re.findall(r"Running stage '([\w-]+)'", output))
     assert stages == set(YAML(typ="safe").load(project / "dvc.yaml")["stages"])
-    assert "Data and pipelines are up to date" in run(["dvc", "status"], project).stdout
     for made in ("models/model/README.md", "models/model/onnx/model.onnx", "metrics/quality.json"):
         assert (project / made).is_file(), made
-    # the test results are the last lines on the screen: header, 3 models, the student's note,
-    # the paired comparison and validation; how to go to the full run just above them
+    # the test results are the last lines on the screen: header, 3 models, the paired
+    # comparisons with their verdicts, the student's agreement, (calibration,) validation;
+    # how to go to the full run just above them
     lines = result.stdout.splitlines()
-    tail = lines[-7:]
+    tail = results_block(lines)
     assert re.match(r"Test results on [\d,]+ test rows", tail[0]), "\n".join(lines[-30:])
     assert HEADLINE.match(tail[1]), tail
     assert re.match(rf"  baseline     accuracy {NUMBER} \[", tail[2])
@@ -67,24 +91,58 @@ def test_make_quick_runs_every_stage_and_ends_with_the_results(quick):
     student = json.loads((project / "models/student/config.json").read_text())
     assert student["model_type"] == "textclf-static"
     assert re.match(rf"  student      accuracy {NUMBER} \[", tail[3])
-    assert re.match(r" +\(static: [+-]\d\.\d{4} against the transformer", tail[4])
-    assert tail[5].startswith("  transformer - baseline: accuracy ")
-    assert tail[6].startswith("  validation (the kept epoch): loss ")
+    assert tail[4].startswith("  transformer - baseline: accuracy ")
+    assert re.match(r"  student - transformer: accuracy [+-]\d\.\d{4} \[[+-]", tail[5]), tail
+    assert tail[5].endswith("(5% level)")
+    assert tail[6].startswith("    (a static student; it predicts the same class as the trans")
+    assert tail[-1].startswith("  validation (the kept epoch): loss ")
+    assert len(tail) in (8, 9)  # a calibration line only when it is clearly off
     assert "textclf serve --model models/student" in result.stdout
-    assert "`git checkout params.yaml && make repro`." in lines[-9]
+    assert lines[len(lines) - len(tail) - 2].endswith("`make repro`.")
     test = json.loads((project / "metrics/transformer/test.json").read_text())
     shown = f"accuracy {test['accuracy']:.4f} [{test['accuracy_low']:.4f}, "
     assert shown in result.stdout
-    # the experiment's settings are in params.yaml, as after any `dvc exp run -S`
-    params = YAML(typ="safe").load(project / "params.yaml")
-    assert params["prepare"]["max_train_rows"] == 1200 and params["train"]["epochs"] == 1
-    assert params["model"]["name"] == str(quick["model"])
-    assert params["data"]["train_url"] == str(quick["data"] / "train.csv")
+    # params.yaml is as it was: no quick recipe and no machine path left behind for the next run
+    assert (project / "params.yaml").read_bytes() == quick["params_before"]
+    assert run(["git", "status", "--porcelain", "params.yaml"], project).stdout == ""
+    assert "params.yaml is as it was: the quick settings are a DVC experiment" in result.stdout
+    # the run's settings are recorded in dvc.lock and in the experiment
+    lock = (project / "dvc.lock").read_text()
+    assert str(quick["model"]) in lock and "max_train_rows: 1200" in lock
     # `textclf results` prints the same files, next commands and results again, results last
     again = run(["textclf", "results"], project).stdout.splitlines()
-    assert again[-7:] == tail
+    assert results_block(again) == tail
     guide = again[: again.index(tail[0]) - 1]  # Files: and Next:
     assert guide[0] == "Files:" and "Next:" in guide and "\n".join(guide) in result.stdout
+
+
+@pytest.mark.pipeline
+def test_quick_after_another_data_layout_works_and_a_failed_one_keeps_params(quick, tmp_path):
+    """An earlier run on other data leaves its layout in params.yaml: quick sets AG News's own;
+    a run that fails half-way leaves params.yaml as it was and points at the own-data docs."""
+    project = copy_project(quick["project"], tmp_path / "repo")
+    layout = {"header": True, "columns": None, "text_columns": ["headline"]}
+    update_params(project, {"data": {**layout, "label_column": "topic", "classes": None}})
+    run(["git", "commit", "-qam", "own data, as docs/your-data.md shows"], project)
+    before = (project / "params.yaml").read_bytes()
+    with_header = tmp_path / "with-header"
+    with_header.mkdir()
+    for name in ("train.csv", "test.csv"):
+        rows = quick["data"].joinpath(name).read_text()
+        (with_header / name).write_text("label,title,description\n" + rows)
+    model = f"MODEL={quick['model']}"
+    failed = run([*MAKE, "quick", f"DATA={with_header}", model], project, check=False)
+    assert failed.returncode != 0
+    errors = [line for line in failed.stderr.splitlines() if line.startswith("error: the quick")]
+    assert errors == [
+        "error: the quick run failed (the lines above say why; params.yaml is as it was); the "
+        "quick run reads AG-News-format files (header-less label,title,description, labels "
+        "1-4); for data of another shape see docs/your-data.md"
+    ], failed.stderr[-2000:]
+    assert (project / "params.yaml").read_bytes() == before
+    again = run([*MAKE, "quick", f"DATA={quick['data']}", model], project)
+    assert results_block(again.stdout.splitlines())[0].startswith("Test results on ")
+    assert (project / "params.yaml").read_bytes() == before
 
 
 @pytest.mark.pipeline
@@ -105,7 +163,14 @@ def test_the_tables_fit_a_terminal_after_the_quick_run(quick):
         for model in ("transformer", "baseline", "student")
         for key in headline
     }
-    params = set(quick_params(quick["data"], str(quick["model"])))
+    # the quick run's params that differ from params.yaml's (the AG News layout does not)
+    defaults = YAML(typ="safe").load(project / "params.yaml")
+    params = {
+        key
+        for key, value in quick_params(quick["data"], str(quick["model"])).items()
+        if defaults[key.split(".")[0]].get(key.split(".")[1]) != value
+    }
+    assert "data.header" not in params and "model.name" in params
     assert set(rest) == {"Experiment", "rev", "typ", "Created"} | metrics | params, rest
 
 
@@ -139,6 +204,9 @@ def test_compare_on_a_fresh_clone_says_what_to_compare_instead(quick):
 @pytest.mark.pipeline
 def test_sources_of_up_to_date_stages_are_not_needed(quick):
     project, data = quick["project"], quick["data"]
+    # the quick settings applied again (params.yaml was put back after the run): every stage
+    # is then up to date
+    run(["dvc", "exp", "apply", last_experiment(project)], project)
     hidden = data.with_name("moved-away")
     data.rename(hidden)  # the files the quick run downloaded are gone: no stage needs them
     try:

@@ -13,6 +13,8 @@ DATA_FORMATS = ("auto", "csv", "tsv", "jsonl", "parquet")
 AG_NEWS_TRAIN_URL = (
     "https://raw.githubusercontent.com/mhjabreel/CharCnn_Keras/master/data/ag_news_csv/train.csv"
 )
+AG_NEWS_TEST_URL = AG_NEWS_TRAIN_URL.removesuffix("train.csv") + "test.csv"
+AG_NEWS_CLASSES = ["World", "Sports", "Business", "Sci/Tech"]
 AG_NEWS_HUB_ID = "fancyzhx/ag_news"
 
 

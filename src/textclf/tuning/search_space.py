@@ -39,6 +39,8 @@ def hydra_value(value: Any) -> str:
         return "null"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, list | tuple):
+        return f"[{','.join(hydra_value(item) for item in value)}]"
     return hydra_string(str(value))
 
 
