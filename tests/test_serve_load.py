@@ -285,6 +285,28 @@ def partial_request(url: str, body: bytes, sent: int) -> socket.socket:
     return connection
 
 
+def test_a_body_that_trickles_in_is_timed_out_as_a_whole(model_folder):  # noqa: F811
+    """One byte every half second never trips the idle timeout: the whole body's deadline does."""
+    body = json.dumps({"texts": ["Stocks rally as oil prices fall"]}).encode()
+    flags = ("--body-timeout", "2", "--body-deadline", "3")
+    with server_process(model_folder, *flags) as (url, _):
+        trickling = partial_request(url, body, 1)
+        start = time.monotonic()
+        trickling.settimeout(0.5)
+        answer, sent = b"", 1
+        while not answer.endswith(b"}") and time.monotonic() - start < 20:
+            try:
+                answer += trickling.recv(65536)
+            except TimeoutError:
+                if sent < len(body) - 1:  # never the last byte: the body stays unfinished
+                    trickling.sendall(body[sent : sent + 1])
+                    sent += 1
+        trickling.close()
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b'{"error":"the body did not arrive whole within 3 s"}' in answer
+        assert 2.5 < time.monotonic() - start < 10
+
+
 def test_a_stalled_body_times_out_and_cannot_hold_a_shutdown_open(model_folder):  # noqa: F811
     body = json.dumps({"texts": ["Stocks rally as oil prices fall"]}).encode()
     with server_process(model_folder, "--body-timeout", "1") as (url, process):

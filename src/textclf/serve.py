@@ -28,7 +28,7 @@ from textclf.config.arguments import (
 )
 from textclf.config.errors import UserError
 from textclf.config.paths import MODEL_DIR
-from textclf.ship.body_limit import BODY_READ_TIMEOUT_S
+from textclf.ship.body_limit import BODY_READ_TIMEOUT_S, BODY_TOTAL_TIMEOUT_S
 from textclf.ship.runtime import RUNTIMES
 from textclf.ship.service import MAX_BATCH, MAX_BODY_BYTES, create_app
 
@@ -74,6 +74,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf serve") -> None
         help="a request whose body stops arriving for this many seconds gets 408 "
         "(default: %(default)s)",
     )
+    parser.add_argument(
+        "--body-deadline",
+        type=seconds,
+        default=BODY_TOTAL_TIMEOUT_S,
+        help="a request whose whole body has not arrived after this many seconds gets 408, "
+        "however it trickles in (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     try:
         app = create_app(
@@ -86,6 +93,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "textclf serve") -> None
             args.max_queue,
             load_now=False,
             body_timeout=args.body_timeout,
+            body_deadline=args.body_deadline,
         )
         listening = bound_socket(args.host, args.port)
     except UserError as failure:

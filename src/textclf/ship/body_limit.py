@@ -1,9 +1,10 @@
 """Request body limits that hold while the body streams in: an ASGI middleware that counts
 the bytes as they arrive (a declared Content-Length over the limit is refused before any is
 read; a chunked upload once it passes the limit), so a 300 MB upload costs the server nothing
-beyond the limit; and that gives each part of the body at most `read_timeout` seconds, so a
-client that stops sending mid-body gets 408 instead of holding a connection (and a graceful
-shutdown) for as long as it likes."""
+beyond the limit; and that gives each part of the body at most `read_timeout` seconds and the
+whole body at most `total_timeout`, so a client that stops sending mid-body, or sends a byte
+now and then, gets 408 instead of holding a connection (and a graceful shutdown) for as long as
+it likes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import asyncio
 import json
 
 BODY_READ_TIMEOUT_S = 30.0
+BODY_TOTAL_TIMEOUT_S = 120.0  # a 64 MB body at 1 MB/s
 
 
 class BodyTooLarge(Exception):
@@ -18,12 +20,21 @@ class BodyTooLarge(Exception):
 
 
 class BodyTimeout(Exception):
-    pass
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 class BodyLimit:
-    def __init__(self, app, max_bytes: int, read_timeout: float = BODY_READ_TIMEOUT_S):
+    def __init__(
+        self,
+        app,
+        max_bytes: int,
+        read_timeout: float = BODY_READ_TIMEOUT_S,
+        total_timeout: float = BODY_TOTAL_TIMEOUT_S,
+    ):
         self.app, self.max_bytes, self.read_timeout = app, max_bytes, read_timeout
+        self.total_timeout = total_timeout
 
     async def refuse(self, send, message: str, status: int = 413) -> None:
         body = json.dumps({"error": message}, separators=(",", ":")).encode()
@@ -49,15 +60,24 @@ class BodyLimit:
             await self.refuse(send, f"body of {int(declared)} bytes; the limit is {self.max_bytes}")
             return
         received, started, complete = 0, False, False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.total_timeout
 
         async def counted_receive():
             nonlocal received, complete
             if complete:  # after the body: waiting for a disconnect is not a read to time
                 return await receive()
+            left = deadline - loop.time()
             try:
-                message = await asyncio.wait_for(receive(), self.read_timeout)
+                message = await asyncio.wait_for(receive(), min(self.read_timeout, left))
             except TimeoutError:
-                raise BodyTimeout from None
+                if left <= self.read_timeout:
+                    raise BodyTimeout(
+                        f"the body did not arrive whole within {self.total_timeout:g} s"
+                    ) from None
+                raise BodyTimeout(
+                    f"no part of the body arrived for {self.read_timeout:g} s"
+                ) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 complete = not message.get("more_body", False)
@@ -75,7 +95,6 @@ class BodyLimit:
         except BodyTooLarge:
             if not started:
                 await self.refuse(send, f"body over {self.max_bytes} bytes")
-        except BodyTimeout:
+        except BodyTimeout as timeout:
             if not started:
-                message = f"no part of the body arrived for {self.read_timeout:g} s"
-                await self.refuse(send, message, status=408)
+                await self.refuse(send, timeout.message, status=408)

@@ -19,9 +19,10 @@ it with uvicorn).
 
 Requests are batched by textclf.ship.batching. Every refusal is one line in `{"error": ...}`:
 malformed JSON or UTF-8 (400), a missing route (404) or method (405), a body that stops
-arriving for `body_timeout` seconds (408), too large a body or batch (413), a wrong shape or
-type (422), a full queue or a model still loading (503, with Retry-After). A client that
-disconnects mid-body is logged as a 400, not a server error.
+arriving for `body_timeout` seconds or is not whole after `body_deadline` seconds (408), too
+large a body or batch (413), a wrong shape or type (422), a full queue or a model still loading
+(503, with Retry-After). A client that disconnects mid-body is logged as a 400, not a server
+error.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from starlette.requests import ClientDisconnect
 
 from textclf.config.paths import MODEL_DIR
 from textclf.ship.batching import Batcher, QueueFull
-from textclf.ship.body_limit import BODY_READ_TIMEOUT_S, BodyLimit
+from textclf.ship.body_limit import BODY_READ_TIMEOUT_S, BODY_TOTAL_TIMEOUT_S, BodyLimit
 from textclf.ship.monitoring import RequestMetrics, ServiceMetrics
 from textclf.ship.requests import BadRequest, parse_request
 from textclf.ship.runtime import Classifier, checkpoint_settings, load
@@ -106,6 +107,7 @@ def create_app(
     max_queue: int = 512,
     load_now: bool = True,
     body_timeout: float = BODY_READ_TIMEOUT_S,
+    body_deadline: float = BODY_TOTAL_TIMEOUT_S,
 ) -> FastAPI:
     """The service for `model_dir`; `load_now=False` loads the model in the background once the
     server runs (`/ready` says when)."""
@@ -130,7 +132,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, read_timeout=body_timeout)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=max_body_bytes,
+        read_timeout=body_timeout,
+        total_timeout=body_deadline,
+    )
     app.add_middleware(RequestMetrics, metrics=service.metrics, routes=ROUTES)  # outermost
 
     @app.exception_handler(HTTPException)
