@@ -156,3 +156,27 @@ def test_the_page_checker_finds_a_broken_table_and_link(tmp_path):
     assert not (tmp_path / LINK.findall(lines[3][1])[0]).exists()
     assert "nowhere" not in anchors(broken)
     assert slug("Quick CPU run") == "quick-cpu-run" and slug("`textclf select`") == "textclf-select"
+
+
+def test_the_distill_default_is_stated_one_way():
+    """The default student as the code has it, wherever the docs or the stage say it."""
+    from textclf.config.distill_params import DistillParams
+
+    default = DistillParams().student
+    stage = (ROOT / "src/textclf/stages/distill.py").read_text()
+    assert f"{default} (the default)" in stage
+    assert f"the {default} student by default" in (ROOT / "docs/pipeline.md").read_text()
+    params = YAML(typ="safe").load(ROOT / "params.yaml")
+    assert params["distill"]["student"] == default
+    row = next(
+        line
+        for line in (ROOT / "docs/params.md").read_text().splitlines()
+        if line.startswith("| `distill.student` |")
+    )
+    assert row.startswith(f"| `distill.student` | `{default}` |")
+    for page in (ROOT / "docs").glob("*.md"):
+        assert "none (the default" not in page.read_text(), page.name
+    assert (
+        "none (the default" not in stage
+        and "none (the default" not in (ROOT / "dvc.yaml").read_text()
+    )
