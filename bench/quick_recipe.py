@@ -62,6 +62,7 @@ def run_recipe(folder: Path, params: dict, tokenized: dict) -> dict:
     write_params(folder, params)
     seconds = 0.0
     if not (folder / "data/prepared").exists():
+        run_stage(folder, "download")  # a copy of the local files
         seconds += run_stage(folder, "prepare")
         run_stage(folder, "baseline")
     length = params["tokenize"]["max_length"]
