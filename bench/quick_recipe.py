@@ -118,6 +118,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/textclf-quick-recipe"))
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "RESULTS.md")
     args = parser.parse_args()
+    args.data = args.data.resolve()  # the stages run in scratch folders
     model = args.model or minilm_dir()
     results: dict[str, list[dict]] = {recipe: [] for recipe in args.recipes}
     tokenized: dict[Path, int] = {}

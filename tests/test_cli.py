@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 COMMAND = str(Path(sys.executable).parent / "textclf")
-TOOLS = ("quick", "check", "results", "predict", "serve", "compare", "search", "select")
+TOOLS = ("quick", "check", "results", "exps", "predict", "serve", "compare", "search", "select")
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -54,8 +54,8 @@ def test_mistakes_are_one_error_line():
     unknown = run(COMMAND, "trian")
     assert unknown.returncode != 0
     assert unknown.stderr.strip() == (
-        "error: unknown command 'trian' (expected one of: quick, check, results, predict, serve, "
-        "compare, search, select)"
+        "error: unknown command 'trian' (expected one of: quick, check, results, exps, predict, "
+        "serve, compare, search, select)"
     )
     bad_value = run(COMMAND, "predict", "--batch-size", "-1", "x")
     assert bad_value.returncode == 2

@@ -153,6 +153,11 @@ def test_the_tables_fit_a_terminal_after_the_quick_run(quick):
     assert len(table) == 5 and max(map(len, table)) <= 160, table
     shown = run(["dvc", "exp", "show", "--only-changed", "--csv"], project).stdout
     header = shown.splitlines()[0].split(",")
+    # the short view: every run in at most 120 characters, the quick experiment's changes named
+    exps = run(["textclf", "exps"], project).stdout.splitlines()
+    assert max(map(len, exps)) <= 120 and len(exps) >= 3, exps
+    quick_row = next(line for line in exps if re.match(r"\w+-\w+ ", line) and "model.name" in line)
+    assert f"model.name={quick['model'].name}" in quick_row and str(quick["model"]) not in quick_row
     # beside the metrics and params, DVC adds a column per file dependency whose hash differs
     # from the last commit's: here all, since the commit has no dvc.lock yet (docs/experiments.md)
     rest = [column for column in header if not (project / column).exists()]

@@ -62,6 +62,7 @@ def test_no_import_cycles():
 def test_top_level_holds_only_entry_points():
     top = {path.stem for path in PACKAGE.glob("*.py")}
     commands = {"predict", "serve", "compare", "search", "select", "quick", "check", "results"}
+    commands |= {"exps"}
     assert top <= {"__init__", "__main__", "cli", *commands}
     assert {path.name for path in PACKAGE.iterdir() if path.is_dir()} - {"__pycache__"} == {
         *LAYERS,

@@ -2,6 +2,7 @@
 
     textclf quick --data DIR
     textclf results
+    textclf exps
     textclf predict "Stocks rally as oil prices fall"
     textclf serve --model models/model
     textclf compare main workspace
@@ -25,6 +26,7 @@ COMMANDS = {
     "quick": ("textclf.quick", "the whole pipeline in minutes on a CPU: small model, small slice"),
     "check": ("textclf.check", "are the data files and the model reachable? (before a run)"),
     "results": ("textclf.results", "the last run's headline results, and what to run next"),
+    "exps": ("textclf.exps", "the experiments side by side, in 120 columns"),
     "predict": ("textclf.predict", "classify texts or a file with a trained model"),
     "serve": ("textclf.serve", "serve a model folder over HTTP"),
     "compare": ("textclf.compare", "is B really better than A? compare two experiments"),
