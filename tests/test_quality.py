@@ -75,6 +75,7 @@ def project(tmp_path_factory, noisy, tiny_bert):
     params = fixture_params({"train": noisy["train"], "test": noisy["test"]}, tiny_bert)
     folder = make_project(tmp_path_factory.mktemp("quality") / "repo", params)
     assert repro(folder, "quality") == {
+        "code",
         "download",
         "prepare",
         "tokenize",
@@ -217,7 +218,7 @@ def test_transformer_folds_fine_tune_per_fold_and_resume_after_a_kill(tmp_path, 
     params["quality"] = {"model": "transformer", "folds": 2}
     params["train"]["epochs"] = 8  # a fold learns the fixture topics from 240 noisy rows
     project = make_project(tmp_path / "repo", params)
-    assert repro(project, "tokenize") == {"download", "prepare", "tokenize"}
+    assert repro(project, "tokenize") == {"code", "download", "prepare", "tokenize"}
     worker = subprocess.Popen(
         [sys.executable, "-m", "textclf.stages.quality_folds"],
         cwd=project,

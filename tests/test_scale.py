@@ -57,7 +57,7 @@ def test_tokenize_shards_are_the_same_bytes_for_any_num_proc_and_train_reads_the
     overrides = fixture_params(news_csvs, tiny_bert)
     overrides["tokenize"].update(num_proc=1, shard_rows=100)
     project = make_project(tmp_path / "repo", overrides)
-    assert repro(project, "tokenize") == {"download", "prepare", "tokenize"}
+    assert repro(project, "tokenize") == {"code", "download", "prepare", "tokenize"}
     one_process = digests(project / "data/tokenized")
     for split in ("train", "validation", "test"):
         rows = pq.ParquetFile(project / f"data/prepared/{split}.parquet").metadata.num_rows
