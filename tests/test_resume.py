@@ -14,7 +14,7 @@ from conftest import command_env, fixture_params, make_project, run
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.training]
 
-EPOCHS, BATCH, SAVE_STEPS, LOGGING_STEPS = 12, 16, 20, 5
+EPOCHS, BATCH, SAVE_STEPS, LOGGING_STEPS = 6, 16, 20, 5
 
 
 def checkpoints(project):

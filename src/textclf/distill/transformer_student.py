@@ -135,7 +135,10 @@ def train_transformer_student(
         true_label_weight=distill.true_label_weight,
     )
     trainer.train()
-    return trainer.model.eval()
+    # mixed-precision training (bf16 on a CPU with AMX, a GPU) wraps forward in autocast: the
+    # student is exported and scored as saved, in fp32, so the wrapper goes
+    model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
+    return model.eval()
 
 
 def check_student_model(name: str, teacher_dir: Path) -> None:
