@@ -82,13 +82,21 @@ def run_recipe(folder: Path, params: dict, tokenized: dict) -> dict:
     }
 
 
+def precision() -> str:
+    """What `train.precision: auto` trains in here."""
+    from textclf.modeling.device import cpu_has_amx
+
+    return "bf16 (train.precision auto: the CPU has AMX)" if cpu_has_amx() else "fp32"
+
+
 def render(args, results: dict[str, list[dict]]) -> str:
     lines = [
         MARKER,
         "",
         f"Command: `python bench/quick_recipe.py {' '.join(sys.argv[1:])}`",
         "",
-        f"Machine: {cpu_model()}, {os.cpu_count()} cores, fp32, all-MiniLM-L6-v2; 3 draws of "
+        f"Machine: {cpu_model()}, {os.cpu_count()} cores, {precision()}, all-MiniLM-L6-v2; "
+        "3 draws of "
         f"1,200 train rows (prepare.seed {', '.join(map(str, args.draws))}) from the folder's "
         "train.csv, 500 validation rows, 2,000 test rows; median over the draws (min-max). "
         "The baseline is the same on each draw whatever the recipe.",
