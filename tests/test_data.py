@@ -112,6 +112,23 @@ def test_a_non_utf8_byte_is_called_so_on_any_row_of_any_delimited_file(tmp_path,
     assert f"{path}:{line}: bytes that are not UTF-8 (" in str(error.value)
 
 
+@pytest.mark.parametrize("name", ["pool.csv", "pool.tsv", "pool.csv.gz"])
+def test_a_non_utf8_first_row_under_a_header_is_called_so_in_a_file_to_classify(tmp_path, name):
+    """The layout is sniffed on the first row: its bad bytes once read as a header-less file
+    of the wrong width ("expected 3 columns")."""
+    separator = b"\t" if ".tsv" in name else b","
+    content = separator.join([b"title", b"description"]) + b"\n"
+    content += separator.join([b"caf\xe9", b"text"]) + b"\n" + b"x" + separator + b"y\n"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(content) if name.endswith(".gz") else content)
+    settings = CheckpointSettings(
+        columns=["label", "title", "description"], text_columns=["title", "description"]
+    )
+    with pytest.raises(DataError) as error:
+        list(input_chunks(str(path), input_layout(str(path), settings)))
+    assert str(error.value).startswith(f"{path}:2: bytes that are not UTF-8 ("), error.value
+
+
 def test_every_format_reads_to_the_same_table(tmp_path):
     records = [{"text": "good film", "label": "pos"}, {"text": "dull, long", "label": "neg"}]
     frame = pd.DataFrame(records)

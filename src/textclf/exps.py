@@ -58,6 +58,14 @@ def params_of(row: dict) -> dict[str, object]:
     }
 
 
+# the params read first when a row is cut to the width: the model and the recipe, then the data
+FIRST = ("model.", "train.", "tokenize.", "prepare.", "data.")
+
+
+def importance(key: str) -> int:
+    return next((rank for rank, prefix in enumerate(FIRST) if key.startswith(prefix)), len(FIRST))
+
+
 def table(rows: list[dict], width: int = 120) -> str:
     """`rows` (dvc.api.exp_show's) as lines of at most `width` characters."""
     if not rows:
@@ -76,7 +84,7 @@ def table(rows: list[dict], width: int = 120) -> str:
             name = f"{row['rev']} (commit)"
         changed = ", ".join(
             f"{key}={shown(value)}"
-            for key, value in params_of(row).items()
+            for key, value in sorted(params_of(row).items(), key=lambda item: importance(item[0]))
             if reference.get(key) != value
         )
         line = f"{name[:NAME_WIDTH]:<{NAME_WIDTH}} {str(row['Created'] or '-')[:8]:<8} "

@@ -54,6 +54,9 @@ class Table:
             )
 
 
+UNREADABLE = "bytes that are not UTF-8"
+
+
 def text_lines(path: Path, name: str) -> Iterator[str]:
     """The file's lines, line endings kept, decoded one at a time (UTF-8, a leading byte-order
     mark dropped), so that a decoding error can name its line."""
@@ -64,8 +67,6 @@ def text_lines(path: Path, name: str) -> Iterator[str]:
                 try:
                     yield line.decode("utf-8-sig" if number == 1 else "utf-8")
                 except UnicodeDecodeError as error:
-                    raise DataError(
-                        f"{name}:{number}: bytes that are not UTF-8 ({error.reason})"
-                    ) from None
+                    raise DataError(f"{name}:{number}: {UNREADABLE} ({error.reason})") from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
         raise DataError(f"{name}: not a readable gzip file ({error})") from None
