@@ -6,6 +6,8 @@ VENV ?= .venv
 # build, which on Linux brings CUDA's libraries (several GB) and runs on an NVIDIA GPU or a CPU
 TORCH ?=
 TORCH_CPU_INDEX = https://download.pytorch.org/whl/cpu
+TORCH_CPU_NOTE = the CPU-only build (about 200 MB)
+TORCH_PYPI_NOTE = PyPI's build (on Linux with CUDA's libraries: several GB; TORCH=cpu for the CPU-only one)
 # `make quick` on other sources: DATA, a folder with AG-News-format train.csv and test.csv
 # (offline machines); MODEL, a pretrained model folder instead of the MiniLM package's
 DATA ?=
@@ -15,11 +17,16 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup quick repro plots test test-fast lint bench gpu-kit
 
+# each step says what it does; pip shows each download with its size as it comes
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-remote.txt requirements.lock pyproject.toml
+	@echo "setup 1/3: a virtual environment in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(if $(filter cpu,$(TORCH)),$(VENV)/bin/pip install -q "$$(grep '^torch==' requirements.txt)" --index-url $(TORCH_CPU_INDEX))
-	$(VENV)/bin/pip install -q -r requirements-dev.txt -c requirements.lock
+	@echo "setup 2/3: PyTorch, $(if $(filter cpu,$(TORCH)),$(TORCH_CPU_NOTE),$(TORCH_PYPI_NOTE))"
+	$(if $(filter cpu,$(TORCH)),$(VENV)/bin/pip install --progress-bar off "$$(grep '^torch==' requirements.txt)" --index-url $(TORCH_CPU_INDEX),$(VENV)/bin/pip install --progress-bar off "$$(grep '^torch==' requirements.txt)")
+	@echo "setup 3/3: the locked requirements (transformers, DVC, ONNX Runtime, the test tools, ...)"
+	$(VENV)/bin/pip install --progress-bar off -r requirements-dev.txt -c requirements.lock
+	@echo "setup done: $(VENV) holds $$(du -sh $(VENV) | cut -f1)"
 	touch $@
 
 setup: $(VENV)/.installed

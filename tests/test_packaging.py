@@ -67,3 +67,13 @@ def test_make_setup_torch_cpu_installs_the_pinned_torch_from_the_cpu_index(tmp_p
     assert planned.index("download.pytorch.org") < planned.index("-r requirements-dev.txt")
     default = subprocess.run(command[:-2] + [f"VENV={venv}"], cwd=ROOT, capture_output=True)
     assert b"download.pytorch.org" not in default.stdout
+    # the setup says what each step does, pip shows its downloads, the end says the venv's size
+    steps = [line for line in planned.splitlines() if line.startswith('echo "setup')]
+    assert [line.split(":")[0] for line in steps] == [
+        'echo "setup 1/3',
+        'echo "setup 2/3',
+        'echo "setup 3/3',
+        'echo "setup done',
+    ]
+    install = next(line for line in planned.splitlines() if "-r requirements-dev.txt" in line)
+    assert " -q " not in install and "du -sh" in steps[-1]
