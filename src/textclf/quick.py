@@ -129,7 +129,7 @@ def run_quick(data: Path | None, model: str | None) -> None:
     results = headline()
     print(
         f"\n{guide()}\n\nparams.yaml is as it was: the quick settings are a DVC experiment "
-        f"(`dvc exp show`).\n{FULL_RUN}\n\n{results}"
+        f"(`textclf exps`).\n{FULL_RUN}\n\n{results}"
     )
 
 
