@@ -15,6 +15,7 @@ from conftest import (
     PIPELINE_STAGES,
     copy_project,
     digests,
+    free_port,
     repro,
     run,
     stages_run,
@@ -597,3 +598,21 @@ def test_outputs_hold_no_pickles(project):
         if path.suffix in {".bin", ".pt", ".pth", ".pkl", ".pickle", ".joblib"}
     ]
     assert pickles == []
+
+
+def test_an_offline_repro_says_how_data_raw_comes_back(trained_project, tmp_path):
+    """DVC removes a stage's outputs before it runs it: a download that cannot reach its source
+    leaves data/raw/ empty, and its error line says the command that restores it (the run's
+    dvc.lock and cache have it, in a clone that never committed a dvc.lock too)."""
+    project = copy_project(trained_project, tmp_path / "repo")
+    before = digests(project / "data/raw")
+    update_params(project, {"data": {"train_url": f"http://127.0.0.1:{free_port()}/train.csv"}})
+    result = run(["dvc", "repro", "download"], project, check=False)
+    assert result.returncode != 0
+    error = next(line for line in result.stderr.splitlines() if line.startswith("error:"))
+    assert error.startswith("error: cannot reach data.train_url")
+    assert error.endswith(
+        "; the files data/raw/ held before come back with `dvc checkout data/raw`"
+    )
+    run(["dvc", "checkout", "data/raw"], project)
+    assert digests(project / "data/raw") == before
