@@ -67,8 +67,8 @@ def minilm_dir() -> str:
 def test_balanced_class_weights_raise_the_minority_class_recall(tmp_path):
     folder = tmp_path / "data"
     files = {  # Sports: 10% of the train rows, 25% of the test rows
-        "train": write_news_csv(folder / "train.csv", overlapping_rows(600, 0, 0.1)),
-        "test": write_news_csv(folder / "test.csv", overlapping_rows(400, 1, 0.25)),
+        "train": write_news_csv(folder / "train.csv", overlapping_rows(400, 0, 0.1)),
+        "test": write_news_csv(folder / "test.csv", overlapping_rows(240, 1, 0.25)),
     }
     overrides = fixture_params(files, Path(minilm_dir()))
     overrides["tokenize"] = {"max_length": 32}
