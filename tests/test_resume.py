@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -19,6 +20,25 @@ EPOCHS, BATCH, SAVE_STEPS, LOGGING_STEPS = 6, 16, 20, 5
 
 def checkpoints(project):
     return sorted((project / "models/checkpoints").glob("checkpoint-*/trainer_state.json"))
+
+
+def training_until_a_checkpoint(project: Path, output: int) -> subprocess.Popen:
+    """`dvc repro train` in a session of its own (tokenized first), once its first checkpoint
+    is written (or it ended); `output`: DEVNULL, or PIPE for its stdout and stderr as text."""
+    run(["dvc", "repro", "tokenize"], project)
+    training = subprocess.Popen(
+        ["dvc", "repro", "train"],
+        cwd=project,
+        env=command_env(),
+        start_new_session=True,
+        stdout=output,
+        stderr=subprocess.STDOUT if output == subprocess.PIPE else output,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while not checkpoints(project) and training.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return training
 
 
 @pytest.mark.parametrize("load_best", [False, True], ids=["last-epoch", "load-best"])
@@ -38,20 +58,8 @@ def test_killed_training_resumes_and_matches_an_uninterrupted_run(
         load_best=load_best,
     )
     project = make_project(tmp_path / "repo", overrides)
-    run(["dvc", "repro", "tokenize"], project)
-
-    training = subprocess.Popen(
-        ["dvc", "repro", "train"],
-        cwd=project,
-        env=command_env(),
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    training = training_until_a_checkpoint(project, subprocess.DEVNULL)
     training_process = psutil.Process(training.pid)
-    deadline = time.monotonic() + 300
-    while not checkpoints(project) and training.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
     # the whole stage dies at once: dvc, torchrun and its worker (which has a session of its own)
     tree = [training_process, *training_process.children(recursive=True)]
     for process in tree:
@@ -97,19 +105,7 @@ def test_ctrl_c_in_epoch_two_is_one_line_and_keeps_epoch_one(tmp_path, news_csvs
     # small batches: the second epoch lasts long enough to be stopped in
     overrides["train"].update(epochs=2, batch_size=2, save_steps=500, logging_steps=50)
     project = make_project(tmp_path / "repo", overrides)
-    run(["dvc", "repro", "tokenize"], project)
-    training = subprocess.Popen(
-        ["dvc", "repro", "train"],
-        cwd=project,
-        env=command_env(),
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 300
-    while not checkpoints(project) and training.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    training = training_until_a_checkpoint(project, subprocess.PIPE)
     assert checkpoints(project), "training ended before its first epoch did: test too fast"
     os.killpg(training.pid, signal.SIGINT)
     output = training.communicate(timeout=120)[0]
