@@ -31,6 +31,8 @@ def training_until_a_checkpoint(project: Path, output: int) -> subprocess.Popen:
         cwd=project,
         env=command_env(),
         start_new_session=True,
+        # as from a terminal: pytest-xdist's workers ignore SIGINT, and children inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         stdout=output,
         stderr=subprocess.STDOUT if output == subprocess.PIPE else output,
         text=True,
