@@ -189,7 +189,8 @@ def test_make_plots_writes_a_page_that_renders_offline(quick):
     images = re.findall(r'<img src="([^"]+)"', page)
     plots = YAML(typ="safe").load(project / "dvc.yaml")["plots"]
     pngs = [plot for plot in plots if isinstance(plot, str) and plot.endswith(".png")]
-    assert len(pngs) == 6 and len(set(images)) == len(pngs), images
+    assert len(pngs) == 8 and len(set(images)) == len(pngs), images
+    assert {"metrics/student/confusion_matrix.png", "metrics/student/reliability.png"} <= set(pngs)
     for image in images:
         assert (project / "dvc_plots" / image).read_bytes().startswith(b"\x89PNG")
 
