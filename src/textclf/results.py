@@ -46,8 +46,14 @@ VERDICTS = {
 }
 
 
-TEST_KEYS = ("accuracy", "accuracy_low", "accuracy_high", "f1_macro", "f1_macro_low")
-TEST_KEYS += ("f1_macro_high",)
+TEST_KEYS = (
+    "accuracy",
+    "accuracy_low",
+    "accuracy_high",
+    "f1_macro",
+    "f1_macro_low",
+    "f1_macro_high",
+)
 DIFFERENCE_KEYS = ("accuracy_diff", "accuracy_diff_low", "accuracy_diff_high")
 # a calibration line when the mean confidence is this far from the accuracy (5 points)
 CALIBRATION_GAP = 0.05
@@ -63,6 +69,12 @@ def read_metrics(path: Path, keys: tuple[str, ...] = ()) -> dict:
         raise UserError(f"{path}: not readable as JSON ({type(error).__name__}): {REDO}") from None
     if not isinstance(metrics, dict):
         raise UserError(f"{path}: holds a {type(metrics).__name__}, not a JSON object: {REDO}")
+    return require_numbers(path, metrics, keys)
+
+
+def require_numbers(path: Path, metrics: dict, keys: tuple[str, ...]) -> dict:
+    """`metrics` (read from `path`) if it holds a number under each of `keys`; UserError
+    naming the missing ones otherwise."""
     missing = [key for key in keys if not is_number(metrics.get(key))]
     if missing:
         raise UserError(
@@ -99,9 +111,10 @@ def difference_line(label: str, difference: dict, better: dict[str, str]) -> str
 def read_student(root: Path) -> dict | None:
     """The student's test.json, or None where the distill stage made no student."""
     path = root / STUDENT_METRICS_DIR / "test.json"
-    if not path.is_file() or "accuracy" not in read_metrics(path):
+    student = read_metrics(path) if path.is_file() else {}
+    if "accuracy" not in student:  # distill.student none: a marker, no scores
         return None
-    student = read_metrics(path, (*TEST_KEYS, "agreement"))
+    require_numbers(path, student, (*TEST_KEYS, "agreement"))
     versus = student.get("versus_teacher")
     if not isinstance(versus, dict) or not all(is_number(versus.get(k)) for k in DIFFERENCE_KEYS):
         raise UserError(f"{path}: no versus_teacher difference (an older run's file): {REDO}")

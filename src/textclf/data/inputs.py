@@ -10,7 +10,7 @@ from pathlib import Path
 
 from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.data.formats import detect_format, read_chunks
-from textclf.data.table import UNREADABLE, DataError, Table
+from textclf.data.table import DataError, Table, UnreadableFile
 from textclf.data.text import check_text_values, join_text
 
 
@@ -44,7 +44,7 @@ def input_layout(path: str, settings: CheckpointSettings) -> InputLayout:
     try:
         first = next(read_chunks(Path(path), path, data_format, True, None, chunk_rows=1))
     except DataError as error:  # a first row that cannot be a header (repeated or empty values)
-        if UNREADABLE in str(error):  # the bytes, not the layout: the same on any reading
+        if isinstance(error, UnreadableFile):  # the bytes, not the layout: the same on any reading
             raise
         if str(error) == f"{path}: no rows" and not one_data_row(path, data_format, settings):
             raise InputError(f"{path}: no rows to classify (at most a header line)") from None

@@ -54,7 +54,9 @@ class Table:
             )
 
 
-UNREADABLE = "bytes that are not UTF-8"
+class UnreadableFile(DataError):
+    """The file's bytes cannot be read as text (not UTF-8, a broken gzip stream): the same
+    whichever way its rows are then laid out."""
 
 
 def text_lines(path: Path, name: str) -> Iterator[str]:
@@ -67,6 +69,8 @@ def text_lines(path: Path, name: str) -> Iterator[str]:
                 try:
                     yield line.decode("utf-8-sig" if number == 1 else "utf-8")
                 except UnicodeDecodeError as error:
-                    raise DataError(f"{name}:{number}: {UNREADABLE} ({error.reason})") from None
+                    raise UnreadableFile(
+                        f"{name}:{number}: bytes that are not UTF-8 ({error.reason})"
+                    ) from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-        raise DataError(f"{name}: not a readable gzip file ({error})") from None
+        raise UnreadableFile(f"{name}: not a readable gzip file ({error})") from None

@@ -2,7 +2,7 @@
 inference worker (a thread that alone owns the tokenizer and the runtime, so no lock is
 needed) takes them in batches: everything already waiting, up to a token budget, and when
 other requests are waiting too, up to `max_wait_ms` more for stragglers. A lone client never
-waits. Inside a batch the runtime sorts the texts by length (textclf.modeling.inference.s batching),
+waits. Inside a batch the runtime sorts the texts by length (textclf.modeling.inference's batching),
 and each request gets its own rows back.
 
 A full queue refuses at once (`QueueFull`: the service answers 503 with Retry-After) instead of

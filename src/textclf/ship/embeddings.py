@@ -26,10 +26,8 @@ def text_embeddings(
     """One row per text: the fine-tuned encoder's mean-pooled last hidden state, or a static
     student's mean token vector (`loaded`: the folder already loaded, reused for a student)."""
     if is_static_student(Path(model_dir)):
-        static = loaded.model.static if loaded is not None else None
-        if static is None:
-            static = StaticScorer(Path(model_dir)).static
-        return embed(static, texts)
+        scorer = loaded.model if loaded is not None else StaticScorer(Path(model_dir))
+        return embed(scorer.static, texts)
     model, tokenizer = load_classifier(model_dir)
     encoder = model.base_model
     longest = min(tokenizer.model_max_length or MAX_TOKENS, MAX_TOKENS)
