@@ -37,6 +37,7 @@ PIPELINE_STAGES = {
     "export",
     "package",
     "distill",
+    "score",
 }
 
 

@@ -55,7 +55,7 @@ def test_mistakes_are_one_error_line():
     assert unknown.returncode != 0
     assert unknown.stderr.strip() == (
         "error: unknown command 'trian' (expected one of: quick, check, results, exps, predict, "
-        "serve, compare, search, select)"
+        "score, serve, compare, search, select)"
     )
     bad_value = run(COMMAND, "predict", "--batch-size", "-1", "x")
     assert bad_value.returncode == 2

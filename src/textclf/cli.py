@@ -4,6 +4,7 @@
     textclf results
     textclf exps
     textclf predict "Stocks rally as oil prices fall"
+    textclf score --model models/student --input archive/ --output scored/
     textclf serve --model models/model
     textclf compare main workspace
     textclf search --trials 12 --apply
@@ -28,6 +29,7 @@ COMMANDS = {
     "results": ("textclf.results", "the last run's headline results, and what to run next"),
     "exps": ("textclf.exps", "the experiments side by side, in 120 columns"),
     "predict": ("textclf.predict", "classify texts or a file with a trained model"),
+    "score": ("textclf.score", "score a whole archive of shards, here or on a Ray cluster"),
     "serve": ("textclf.serve", "serve a model folder over HTTP"),
     "compare": ("textclf.compare", "is B really better than A? compare two experiments"),
     "search": ("textclf.search", "search for the recipe that fits your data (Optuna + DVC)"),

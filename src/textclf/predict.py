@@ -20,7 +20,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from textclf.config.arguments import OneLineParser, positive_int
@@ -32,6 +31,7 @@ from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.data.formats import read_table
 from textclf.data.inputs import input_layout, input_texts
 from textclf.data.outputs import check_output, write_table
+from textclf.ship.predictions import predictions
 from textclf.ship.runtime import RUNTIMES, checkpoint_settings
 from textclf.ship.runtime import load as load_runtime
 
@@ -46,21 +46,7 @@ def classify(
     """One row per text: `predicted` label name (multi-label: the labels at or above the
     threshold, joined by the training data's label separator) and `p_<class>` probabilities."""
     classifier = load_runtime(model_dir, runtime)
-    probabilities = classifier.probabilities(
-        texts, batch_size, progress=len(texts) > batch_size, precision=precision
-    )
-    separator = classifier.settings.label_separator
-    predicted = [separator.join(labels) for labels in classifier.decisions(probabilities)]
-    return labelled(predicted, probabilities, classifier.classes)
-
-
-def labelled(
-    predicted: Sequence[str], probabilities: np.ndarray, classes: Sequence[str]
-) -> pd.DataFrame:
-    result = pd.DataFrame({"predicted": list(predicted)})
-    for index, name in enumerate(classes):
-        result[f"p_{name}"] = probabilities[:, index].round(4)
-    return result
+    return predictions(classifier, texts, batch_size, precision, progress=len(texts) > batch_size)
 
 
 def read_input(path: str, settings: CheckpointSettings) -> tuple[pd.DataFrame, list[str]]:
@@ -127,11 +113,11 @@ def label_file(
         check_output(output, source, keeps_every_row=True)
     settings = checkpoint_settings(model)
     frame, texts = read_input(source, settings)
-    predictions = classify(texts, model, batch_size, precision, runtime)
-    replaced = [column for column in predictions.columns if column in frame.columns]
+    answers = classify(texts, model, batch_size, precision, runtime)
+    replaced = [column for column in answers.columns if column in frame.columns]
     if replaced:
         print(f"{source}: replacing its columns {', '.join(replaced)}", file=sys.stderr)
-    labelled = pd.concat([frame.drop(columns=replaced), predictions], axis=1)
+    labelled = pd.concat([frame.drop(columns=replaced), answers], axis=1)
     if not output:
         for_people(labelled).to_csv(sys.stdout, index=False)
         return

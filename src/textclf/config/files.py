@@ -116,7 +116,17 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:  # alive, but someone else's
         pass
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether `pid` has exited but not been reaped (a killed Ray worker whose parent is gone):
+    it holds no file open and writes nothing more."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (macOS): only a live process answers the signal above
+        return False
+    return stat_line.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def _umask() -> int:

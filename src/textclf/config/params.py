@@ -16,6 +16,7 @@ from textclf.config.model_params import ModelParams, TokenizeParams
 from textclf.config.paths import PARAMS_FILE
 from textclf.config.quality_params import QualityParams
 from textclf.config.report_params import BaselineParams, CardParams, EvaluateParams, ExportParams
+from textclf.config.score_params import ScoreParams
 from textclf.config.search_params import SearchParams
 from textclf.config.sections import existing_params_file
 from textclf.config.train_params import TrainParams
@@ -36,6 +37,7 @@ class Params:
     search: SearchParams = field(default_factory=SearchParams)
     quality: QualityParams = field(default_factory=QualityParams)
     distill: DistillParams = field(default_factory=DistillParams)
+    score: ScoreParams = field(default_factory=ScoreParams)
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> Params:

@@ -56,6 +56,10 @@ SEARCH_LOG_DIR = Path("search/logs")
 STUDENT_DIR = Path("models/student")
 STUDENT_METRICS_DIR = METRICS_DIR / "student"  # test.json as metrics/transformer's, + teacher
 
+# the score stage's scored archive, and where its job works until every shard is done
+SCORED_DIR = Path("data/scored")
+SCORING_DIR = Path("data/scoring")
+
 # the code stage's manifests, code/<stage>.txt: the hash of every module a stage runs
 CODE_DIR = Path("code")
 SOURCE_DIR = Path("src")

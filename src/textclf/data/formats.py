@@ -14,7 +14,7 @@ import pandas as pd
 
 from textclf.data.delimited import delimited_chunks
 from textclf.data.structured import jsonl_chunks, parquet_chunks
-from textclf.data.table import DataError, Table, text_lines
+from textclf.data.table import DataError, NoRows, Table, text_lines
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
 SUFFIXES = {
@@ -102,7 +102,7 @@ def read_chunks(
         empty = False
         yield chunk
     if empty:
-        raise DataError(f"{name}: no rows")
+        raise NoRows(f"{name}: no rows")
 
 
 def with_columns(

@@ -10,12 +10,16 @@ from pathlib import Path
 
 from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.data.formats import detect_format, read_chunks
-from textclf.data.table import DataError, Table, UnreadableFile
+from textclf.data.table import DataError, NoRows, Table, UnreadableFile
 from textclf.data.text import check_text_values, join_text
 
 
 class InputError(DataError):
     """An input file to classify cannot be used as it is."""
+
+
+class NothingToClassify(InputError, NoRows):
+    """An input file with no rows, or a header line only."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,10 @@ def input_layout(path: str, settings: CheckpointSettings) -> InputLayout:
     except DataError as error:  # a first row that cannot be a header (repeated or empty values)
         if isinstance(error, UnreadableFile):  # the bytes, not the layout: the same on any reading
             raise
-        if str(error) == f"{path}: no rows" and not one_data_row(path, data_format, settings):
-            raise InputError(f"{path}: no rows to classify (at most a header line)") from None
+        if isinstance(error, NoRows) and not one_data_row(path, data_format, settings):
+            raise NothingToClassify(
+                f"{path}: no rows to classify (at most a header line)"
+            ) from None
         return InputLayout(data_format, False, columns)
     named = list(first.frame.columns)
     if set(settings.text_columns) <= set(named) or "text" in named:

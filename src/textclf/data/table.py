@@ -54,6 +54,10 @@ class Table:
             )
 
 
+class NoRows(DataError):
+    """The file holds no rows (it is empty, or at most a header line)."""
+
+
 class UnreadableFile(DataError):
     """The file's bytes cannot be read as text (not UTF-8, a broken gzip stream): the same
     whichever way its rows are then laid out."""
