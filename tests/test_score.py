@@ -327,3 +327,52 @@ def test_the_score_stage_costs_nothing_by_default_and_versions_a_scored_archive(
         assert_equals_predict(scored, source, project / "models/model")
     assert not (project / "data/scoring").exists()
     assert "score" not in run(["dvc", "status", "score"], project).stdout
+
+
+def test_shards_on_s3_are_listed_read_and_scored_like_local_ones(tmp_path, student):
+    import botocore.session
+    from servers import ACCESS_KEY, BUCKET, SECRET_KEY, s3_server
+
+    inputs = csv_shards(tmp_path / "archive", shards=2, rows=100)
+    with s3_server(tmp_path / "s3") as endpoint:
+        client = botocore.session.get_session().create_client(
+            "s3",
+            endpoint_url=endpoint,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            region_name="us-east-1",
+        )
+        for path in inputs.iterdir():
+            client.put_object(
+                Bucket=BUCKET, Key=f"archive/2026/{path.name}", Body=path.read_bytes()
+            )
+        credentials = {
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "textclf.score",
+                "--model",
+                str(student),
+                "--input",
+                f"s3://{BUCKET}/archive/",
+                "--output",
+                str(tmp_path / "out"),
+            ],
+            capture_output=True,
+            text=True,
+            env={**command_env(), **credentials},
+            timeout=600,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert SECRET_KEY not in result.stdout + result.stderr
+    for number in range(2):
+        name = f"part-{number:02d}"
+        assert_equals_predict(
+            tmp_path / f"out/2026/{name}.parquet", inputs / f"{name}.csv", student
+        )

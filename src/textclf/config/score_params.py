@@ -29,11 +29,6 @@ class ScoreParams:
             )
         check_positive("score.actors", self.actors, allow_none=True)
         check_positive("score.batch_size", self.batch_size)
-        if "://" in self.input and not self.input.startswith("file://"):
-            raise ParamsError(
-                f"score.input must be a path on this machine or a mounted share, got "
-                f"{short(self.input)}"
-            )
 
     @property
     def kept_columns(self) -> list[str] | None:

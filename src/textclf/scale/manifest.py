@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from textclf.config.files import read_json, write_json
+from textclf.scale import remote
+from textclf.scale.remote import is_remote
 from textclf.scale.shards import ShardError
 
 MANIFEST = "_manifest.json"
@@ -71,8 +73,11 @@ def read_manifest(folder: Path) -> Manifest | None:
         raise ShardError(f"{path}: not a score manifest textclf can read") from None
 
 
-def signature(source: str) -> dict[str, int]:
-    """What says an input file is the one an output shard was scored from."""
+def signature(source: str) -> dict[str, object]:
+    """What says an input file is the one an output shard was scored from: its size and
+    modification time (a remote file's version, see textclf.scale.remote)."""
+    if is_remote(source):
+        return remote.signature(source)
     stat = Path(source).stat()
     return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 

@@ -9,6 +9,7 @@ other than text are kept as their JSON text, so every chunk of a shard has the s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections import Counter
@@ -23,7 +24,9 @@ import pyarrow.parquet as pq
 from textclf.config.files import atomic_path
 from textclf.data.inputs import input_chunks, input_layout, input_texts
 from textclf.data.table import DataError, NoRows, Table
+from textclf.scale import remote
 from textclf.scale.manifest import count_classes
+from textclf.scale.remote import is_remote
 from textclf.scale.shards import Shard
 from textclf.ship.predictions import predictions
 from textclf.ship.runtime import Classifier
@@ -41,7 +44,11 @@ class ShardResult:
 
 def input_tables(shard: Shard, classifier: Classifier) -> Iterator[tuple[Table, pa.Table]]:
     """The shard's rows, chunk by chunk: the table the text is built from, and the columns to
-    write back (Arrow)."""
+    write back (Arrow). A remote shard is read from a local copy."""
+    if is_remote(shard.source):
+        with remote.local_copy(shard.source) as local:
+            yield from input_tables(dataclasses.replace(shard, source=str(local)), classifier)
+        return
     if shard.row_groups is not None or (
         shard.source.lower().endswith(".parquet") and not shard.source.endswith(".gz")
     ):

@@ -10,15 +10,18 @@ the shards a crashed run finished and never writes a row twice.
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from textclf.config.errors import UserError
 from textclf.data.formats import SUFFIXES, detect_format
+from textclf.scale import remote
+from textclf.scale.remote import is_remote
 
 
 class ShardError(UserError):
@@ -44,41 +47,45 @@ class Shard:
         return cls(str(row["source"]), str(row["output"]), None if first < 0 else (first, stop))
 
 
-def is_data_file(path: Path) -> bool:
+def is_data_file(path: PurePosixPath) -> bool:
     suffixes = [suffix.lower() for suffix in path.suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes.pop()
     return bool(suffixes) and suffixes[-1] in SUFFIXES and not path.name.startswith((".", "_"))
 
 
-def input_files(pattern: str) -> tuple[list[Path], Path]:
+def input_files(pattern: str) -> tuple[list[str], str]:
     """The data files `pattern` names, in a stable order, and the root their output names are
-    relative to: the file's folder, the folder itself, or the glob's fixed leading folders."""
+    relative to: the file's folder, the folder itself, or the glob's fixed leading folders. A
+    URL (`s3://...`) is listed on its filesystem (see textclf.scale.remote)."""
+    if is_remote(pattern):
+        files, root = remote.list_files(pattern, is_data_file)
+        if not files:
+            raise ShardError(f"--input {pattern}: no data files (.csv, .tsv, .jsonl, .parquet)")
+        return files, root
     path = Path(pattern)
     if path.is_file():
         detect_format(pattern, settable=False)
-        return [path], path.parent
+        return [pattern], str(path.parent)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and is_data_file(p))
         if not files:
             raise ShardError(f"--input {pattern}: no data files (.csv, .tsv, .jsonl, .parquet)")
-        return files, path
+        return [str(file) for file in files], pattern
     if glob.has_magic(pattern):
         files = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
         files = [file for file in files if is_data_file(file)]
         if not files:
             raise ShardError(f"--input {pattern}: matches no data files")
-        fixed = Path(*[part for part in path.parts[: first_magic(path)]]) if path.parts else path
-        return files, fixed
+        fixed = itertools.takewhile(lambda part: not glob.has_magic(part), path.parts)
+        return [str(file) for file in files], str(Path(*fixed))
     raise ShardError(f"--input {pattern}: no such file or folder")
 
 
-def first_magic(path: Path) -> int:
-    return next(i for i, part in enumerate(path.parts) if glob.has_magic(part))
-
-
-def output_stem(file: Path, root: Path) -> str:
-    relative = file.relative_to(root) if file.is_relative_to(root) else Path(file.name)
+def output_stem(file: str, root: str) -> str:
+    """The output name of `file` without suffix: its path under `root`, its data suffixes off."""
+    path, base = PurePosixPath(file.split("://")[-1]), PurePosixPath(root.split("://")[-1])
+    relative = path.relative_to(base) if path.is_relative_to(base) else PurePosixPath(path.name)
     name = relative.name
     for suffix in reversed(relative.suffixes):
         name = name.removesuffix(suffix)
@@ -99,18 +106,22 @@ def plan(pattern: str, shard_rows: int) -> list[Shard]:
             raise ShardError(
                 f"{file} and {seen[stem]} would both be scored into {stem}.parquet: rename one"
             )
-        seen[stem] = str(file)
+        seen[stem] = file
         shards.extend(parts(file, stem, shard_rows))
     return shards
 
 
-def parts(file: Path, stem: str, shard_rows: int) -> list[Shard]:
+def parts(file: str, stem: str, shard_rows: int) -> list[Shard]:
     """A Parquet file of more than `shard_rows` rows in parts along its row groups; any other
     file whole."""
-    if detect_format(str(file), settable=False) != "parquet" or file.name.endswith(".gz"):
-        return [Shard(str(file), f"{stem}.parquet")]
+    if detect_format(file, settable=False) != "parquet" or file.endswith(".gz"):
+        return [Shard(file, f"{stem}.parquet")]
     try:
-        metadata = pq.read_metadata(file)
+        if is_remote(file):
+            with remote.opened(file) as opened:
+                metadata = pq.read_metadata(opened)
+        else:
+            metadata = pq.read_metadata(file)
     except (pa.ArrowException, OSError) as error:
         reason = str(error).strip().splitlines()[0]
         raise ShardError(f"{file}: not a readable Parquet file ({reason})") from None
@@ -124,17 +135,18 @@ def parts(file: Path, stem: str, shard_rows: int) -> list[Shard]:
     if start < len(groups):
         ranges.append((start, len(groups)))
     if len(ranges) <= 1:
-        return [Shard(str(file), f"{stem}.parquet")]
+        return [Shard(file, f"{stem}.parquet")]
     total = len(ranges)
     return [
-        Shard(str(file), f"{stem}.part-{i:05d}-of-{total:05d}.parquet", ranges[i])
-        for i in range(total)
+        Shard(file, f"{stem}.part-{i:05d}-of-{total:05d}.parquet", ranges[i]) for i in range(total)
     ]
 
 
 def check_apart(output: Path, pattern: str, files: list[str]) -> None:
     """ShardError if the output folder is, or lies inside, an input folder or file, or holds an
     input file: scoring must never write where it reads."""
+    if is_remote(pattern):
+        return  # the output is a local folder, the input on another filesystem
     out = Path(os.path.realpath(output))
     path = Path(pattern)
     roots = [Path(os.path.realpath(path))] if path.is_dir() else []

@@ -1,0 +1,113 @@
+"""Shards on another filesystem: `s3://bucket/archive/`, `gs://...`, any URL that fsspec reaches
+with its plugin installed (s3fs comes with the DVC S3 plugin). They are listed where they are,
+and the actor that scores one copies it to a local temporary file first, so that reading it is
+the same code as for a local file; a column check copies only the file's first MiB (a Parquet
+file's footer is read in place). Credentials come the way the filesystem takes them (for S3:
+the AWS_* environment variables, AWS_ENDPOINT_URL included, or ~/.aws), never on a command line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import itertools
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from textclf.config.errors import UserError
+from textclf.data.table import DataError
+
+HEAD_BYTES = 1 << 20  # enough for a header and a first row
+
+
+class RemoteError(UserError):
+    """A remote input cannot be listed or read."""
+
+
+def is_remote(path: str) -> bool:
+    return "://" in path
+
+
+def filesystem(url: str) -> tuple[object, str]:
+    """The fsspec filesystem of `url` and the path on it; RemoteError if none is installed."""
+    import fsspec
+
+    try:
+        return fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as error:
+        scheme = url.split("://", 1)[0]
+        raise RemoteError(
+            f"{url}: no filesystem for {scheme}:// ({str(error).splitlines()[0][:200]})"
+        ) from None
+
+
+def url_of(fs: object, path: str, like: str) -> str:
+    """`path` on `fs` as a URL with the scheme of `like`."""
+    return f"{like.split('://', 1)[0]}://{path}" if is_remote(like) else path
+
+
+def list_files(pattern: str, is_data_file) -> tuple[list[str], str]:
+    """The data files a remote file, folder or glob names, sorted, and their root URL."""
+    fs, path = filesystem(pattern)
+    try:
+        if fs.isfile(path):
+            return [pattern], url_of(fs, str(PurePosixPath(path).parent), pattern)
+        if fs.isdir(path):
+            found, root = fs.find(path), path
+        else:
+            found = fs.glob(path)
+            fixed = itertools.takewhile(
+                lambda part: not glob.has_magic(part), PurePosixPath(path).parts
+            )
+            root = str(PurePosixPath(*fixed))
+    except OSError as error:
+        raise RemoteError(f"{pattern}: cannot list it ({error})") from None
+    files = sorted(p for p in found if is_data_file(PurePosixPath(p)))
+    return [url_of(fs, p, pattern) for p in files], url_of(fs, root.rstrip("/"), pattern)
+
+
+def signature(url: str) -> dict[str, object]:
+    """What says a remote file is the one an output shard was scored from: its size and its
+    version (ETag, or modification time)."""
+    fs, path = filesystem(url)
+    info = fs.info(path)
+    version = next((info[k] for k in ("ETag", "etag", "mtime", "LastModified") if k in info), "")
+    return {"size": int(info.get("size") or 0), "version": str(version)}
+
+
+@contextlib.contextmanager
+def local_copy(url: str, head_only: bool = False) -> Iterator[Path]:
+    """A local temporary copy of `url` (its first HEAD_BYTES with `head_only`), with the same
+    file name so that its format reads from its suffixes; removed afterwards. A DataError about
+    the copy names `url` instead."""
+    fs, path = filesystem(url)
+    folder = Path(tempfile.mkdtemp(prefix="textclf-shard-"))
+    local = folder / PurePosixPath(path).name
+    try:
+        try:
+            with fs.open(path, "rb") as source, local.open("wb") as target:
+                if head_only:
+                    target.write(source.read(HEAD_BYTES))
+                else:
+                    shutil.copyfileobj(source, target, 1 << 20)
+        except OSError as error:
+            raise RemoteError(f"{url}: cannot read it ({error})") from None
+        try:
+            yield local
+        except DataError as error:
+            raise type(error)(str(error).replace(str(local), url)) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def opened(url: str) -> Iterator[object]:
+    """`url` as a file object (for a Parquet footer)."""
+    fs, path = filesystem(url)
+    try:
+        with fs.open(path, "rb") as file:
+            yield file
+    except FileNotFoundError:
+        raise RemoteError(f"{url}: not found") from None
