@@ -14,6 +14,7 @@ from textclf.config.errors import UserError
 
 OBJECT_STORE_BYTES = 256 * 2**20  # a local Ray's object store: shard names and counts only
 CONNECT_SECONDS = 10
+ACTORS_START_SECONDS = 600  # a model copy per actor, loaded on a busy node: minutes at most
 
 
 class ClusterError(UserError):
@@ -55,6 +56,9 @@ def start(address: str | None) -> Resources:
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
+    # the whole pool starts before the first shard is handed out, so that shards spread over
+    # every actor (and node) instead of queueing at the first one up
+    context.wait_for_min_actors_s = ACTORS_START_SECONDS
     total = ray.cluster_resources()
     alive = [node for node in ray.nodes() if node.get("Alive")]
     return Resources(int(total.get("CPU", 0)), int(total.get("GPU", 0)), len(alive))

@@ -120,6 +120,7 @@ def run_on_ray(
     summary: Summary,
 ) -> None:
     import ray.data
+    import ray.exceptions
 
     on_gpu = resources.gpus > 0 and not is_static(options.model)
     slots = resources.gpus if on_gpu else max(1, resources.cpus)
@@ -143,14 +144,22 @@ def run_on_ray(
                 "empty_schema": empty_schema,
             },
             batch_size=1,
-            compute=ray.data.ActorPoolStrategy(size=actors),
+            # one shard at a time per actor: a shard is minutes of work, and a queue at one
+            # actor would keep it from an idle one
+            compute=ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=1),
             num_cpus=1,
             num_gpus=1 if on_gpu else 0,
             max_restarts=0,
         )
     where = f"{actors} {'GPU' if on_gpu else 'CPU'} actors on {resources.nodes} node(s)"
     print(f"scoring {len(pending)} shards with {where}", file=sys.stderr, flush=True)
-    collect(dataset, len(pending), summary)
+    try:
+        collect(dataset, len(pending), summary)
+    except ray.exceptions.GetTimeoutError:
+        raise cluster.ClusterError(
+            f"{actors} actors did not start within {cluster.ACTORS_START_SECONDS} s: the "
+            "cluster lacks the CPUs, GPUs or memory they ask for (see --actors)"
+        ) from None
 
 
 def collect(dataset: object, pending: int, summary: Summary) -> None:
