@@ -95,16 +95,21 @@ def s3_server(folder: Path) -> Iterator[str]:
         log.close()
 
 
-def wait_for_bucket(endpoint: str, server: subprocess.Popen, log: Path) -> None:
+def s3_client(endpoint: str) -> object:
+    """A botocore S3 client of the server at `endpoint`, with the test identity."""
     import botocore.session
 
-    client = botocore.session.get_session().create_client(
+    return botocore.session.get_session().create_client(
         "s3",
         endpoint_url=endpoint,
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,
         region_name="us-east-1",
     )
+
+
+def wait_for_bucket(endpoint: str, server: subprocess.Popen, log: Path) -> None:
+    client = s3_client(endpoint)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert server.poll() is None, f"weed exited:\n{log.read_text()[-3000:]}"

@@ -85,6 +85,8 @@ def score(options: ScoreOptions) -> Summary:
     resources = cluster.start(options.address) if pending else None
     try:
         output.mkdir(parents=True, exist_ok=True)
+        for shard in pending:  # an output of an input edited since: the manifest below no
+            (output / shard.output).unlink(missing_ok=True)  # longer vouches for it
         this_run.write(output)  # before any shard: a rerun with another model is refused
         if resources is not None:
             run_on_ray(pending, options, resources, empty_schema, summary)

@@ -13,13 +13,18 @@ import glob
 import itertools
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
+
+import pyarrow as pa
 
 from textclf.config.errors import UserError
+from textclf.data.formats import detect_format
 from textclf.data.table import DataError
 
 HEAD_BYTES = 1 << 20  # enough for a header and a first row
+T = TypeVar("T")
 
 
 class RemoteError(UserError):
@@ -102,12 +107,20 @@ def local_copy(url: str, head_only: bool = False) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def opened(url: str) -> Iterator[object]:
-    """`url` as a file object (for a Parquet footer)."""
-    fs, path = filesystem(url)
+def is_parquet(name: str) -> bool:
+    """Whether `name` is a Parquet file read in place (a gzipped one is read whole)."""
+    return detect_format(name, settable=False) == "parquet" and not name.endswith(".gz")
+
+
+def parquet_footer(source: str, read: Callable[[object], T]) -> T:
+    """`read` (pq.read_schema, pq.read_metadata) of a local or remote Parquet file's footer;
+    DataError naming the file if it is not one."""
     try:
+        if not is_remote(source):
+            return read(source)
+        fs, path = filesystem(source)
         with fs.open(path, "rb") as file:
-            yield file
-    except FileNotFoundError:
-        raise RemoteError(f"{url}: not found") from None
+            return read(file)
+    except (pa.ArrowException, OSError) as error:
+        reason = str(error).strip().splitlines()[0]
+        raise DataError(f"{source}: not a readable Parquet file ({reason})") from None

@@ -6,34 +6,24 @@ by row: only their text columns are checked (on the first row)."""
 from __future__ import annotations
 
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.data.formats import detect_format
 from textclf.data.inputs import input_chunks, input_layout, input_texts
-from textclf.data.table import DataError, NoRows, Table
+from textclf.data.table import NoRows, Table
 from textclf.scale import remote
-from textclf.scale.remote import is_remote
+from textclf.scale.remote import is_parquet, is_remote, parquet_footer
 from textclf.scale.shards import Shard, ShardError
 
 
 def first_columns(source: str, settings: CheckpointSettings) -> list[str] | None:
     """The columns of `source` (None for a file with no rows), its first row's text checked."""
-    data_format = detect_format(source, settable=False)
-    if is_remote(source) and not (data_format == "parquet" and not source.endswith(".gz")):
+    if is_remote(source) and not is_parquet(source):
         with remote.local_copy(source, head_only=True) as head:
             return first_columns(str(head), settings)
-    if data_format == "parquet" and not source.endswith(".gz"):
-        try:
-            if is_remote(source):
-                with remote.opened(source) as opened:
-                    schema = pq.read_schema(opened)
-            else:
-                schema = pq.read_schema(source)
-        except (pa.ArrowException, OSError) as error:
-            reason = str(error).strip().splitlines()[0]
-            raise DataError(f"{source}: not a readable Parquet file ({reason})") from None
+    if is_parquet(source):
+        schema = parquet_footer(source, pq.read_schema)
         names = list(schema.names)
         input_texts(Table(pd.DataFrame(columns=names), [], source, parquet=True), settings)
         return names

@@ -26,7 +26,7 @@ from textclf.data.inputs import input_chunks, input_layout, input_texts
 from textclf.data.table import DataError, NoRows, Table
 from textclf.scale import remote
 from textclf.scale.manifest import count_classes
-from textclf.scale.remote import is_remote
+from textclf.scale.remote import is_parquet, is_remote
 from textclf.scale.shards import Shard
 from textclf.ship.predictions import predictions
 from textclf.ship.runtime import Classifier
@@ -49,9 +49,7 @@ def input_tables(shard: Shard, classifier: Classifier) -> Iterator[tuple[Table, 
         with remote.local_copy(shard.source) as local:
             yield from input_tables(dataclasses.replace(shard, source=str(local)), classifier)
         return
-    if shard.row_groups is not None or (
-        shard.source.lower().endswith(".parquet") and not shard.source.endswith(".gz")
-    ):
+    if shard.row_groups is not None or is_parquet(shard.source):
         yield from parquet_tables(shard)
         return
     layout = input_layout(shard.source, classifier.settings)

@@ -15,13 +15,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from textclf.config.errors import UserError
 from textclf.data.formats import SUFFIXES, detect_format
 from textclf.scale import remote
-from textclf.scale.remote import is_remote
+from textclf.scale.remote import is_parquet, is_remote, parquet_footer
 
 
 class ShardError(UserError):
@@ -114,17 +113,9 @@ def plan(pattern: str, shard_rows: int) -> list[Shard]:
 def parts(file: str, stem: str, shard_rows: int) -> list[Shard]:
     """A Parquet file of more than `shard_rows` rows in parts along its row groups; any other
     file whole."""
-    if detect_format(file, settable=False) != "parquet" or file.endswith(".gz"):
+    if not is_parquet(file):
         return [Shard(file, f"{stem}.parquet")]
-    try:
-        if is_remote(file):
-            with remote.opened(file) as opened:
-                metadata = pq.read_metadata(opened)
-        else:
-            metadata = pq.read_metadata(file)
-    except (pa.ArrowException, OSError) as error:
-        reason = str(error).strip().splitlines()[0]
-        raise ShardError(f"{file}: not a readable Parquet file ({reason})") from None
+    metadata = parquet_footer(file, pq.read_metadata)
     groups = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
     ranges, start, rows = [], 0, 0
     for index, count in enumerate(groups):
