@@ -74,6 +74,13 @@ def test_scores_through_ray_equal_predicts_row_for_row(tmp_path, request, kind):
     assert len(pd.read_parquet(tmp_path / "out")) == 900  # the folder reads as one table
     manifest = json.loads((tmp_path / "out/_manifest.json").read_text())
     assert manifest["finished"] and manifest["rows"] == 900 and len(manifest["shards"]) == 4
+    assert manifest["params"] == {
+        "runtime": "auto",
+        "precision": "auto",
+        "batch_size": 64,
+        "shard_rows": 1_000_000,
+    }
+    assert [entry["rows"] for entry in manifest["shards"]] == [300, 300, 300, 0]
     predicted = pd.read_parquet(tmp_path / "out")["predicted"].tolist()
     if kind == "multi_label":  # each of a row's labels counts
         predicted = [label for row in predicted for label in row.split(SETTINGS.label_separator)]

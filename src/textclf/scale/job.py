@@ -71,6 +71,9 @@ def score(options: ScoreOptions) -> Summary:
     check_apart(output, options.input, sorted({shard.source for shard in shards}))
     empty_schema = input_columns(shards, settings)
     this_run = Manifest(options.model, fingerprint(options.model), options.keep)
+    this_run.params = {
+        key: getattr(options, key) for key in ("runtime", "precision", "batch_size", "shard_rows")
+    }
     this_run.shards = [
         {"input": shard.source, "output": shard.output, **signature(shard.source)}
         for shard in shards

@@ -37,6 +37,7 @@ class Manifest:
     model: str  # the model folder as given
     model_md5: str
     keep: list[str] | None  # the input columns kept (None: all)
+    params: dict[str, object] = field(default_factory=dict)  # runtime, precision, batch size
     finished: bool = False
     rows: int = 0
     class_counts: dict[str, int] = field(default_factory=dict)
