@@ -41,6 +41,9 @@ def start(address: str | None) -> Resources:
             ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
         else:
             ray.init(
+                # "local": a new instance for this job, even where `ray start` runs one here
+                # (Ray would otherwise join it, unasked)
+                address="local",
                 object_store_memory=OBJECT_STORE_BYTES,
                 include_dashboard=False,
                 logging_level=logging.ERROR,
