@@ -21,16 +21,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
-import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
-from machine import CLASSES, cpu_model, minilm_dir, replace_section
+from machine import CLASSES, TreeMemory, cpu_model, minilm_dir, replace_section
 
 from textclf.data.checkpoint_settings import CheckpointSettings
 from textclf.data.formats import read_table
@@ -77,32 +75,6 @@ def build_archive(data: Path, folder: Path, rows: int, shards: int) -> Path:
             row_group_size=50_000,
         )
     return folder
-
-
-class TreeMemory:
-    """Peak RSS of a process and, separately, of each Ray Data actor it starts (sampled)."""
-
-    def __init__(self, pid: int):
-        self.root, self.driver, self.actors, self.running = psutil.Process(pid), 0, {}, True
-        self.thread = threading.Thread(target=self.sample, daemon=True)
-        self.thread.start()
-
-    def sample(self) -> None:
-        while self.running:
-            try:
-                self.driver = max(self.driver, self.root.memory_info().rss)
-                for child in self.root.children(recursive=True):
-                    if "MapWorker" in " ".join(child.cmdline()):
-                        rss = child.memory_info().rss
-                        self.actors[child.pid] = max(self.actors.get(child.pid, 0), rss)
-            except psutil.Error:
-                pass
-            time.sleep(0.2)
-
-    def stop(self) -> tuple[int, int]:
-        self.running = False
-        self.thread.join()
-        return self.driver, max(self.actors.values(), default=0)
 
 
 def run_score(student: Path, archive: Path, output: Path, *extra: str) -> tuple[float, int, int]:

@@ -119,6 +119,27 @@ def tiny_bert(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_classifier(tmp_path_factory, tiny_bert) -> Path:
+    """The tiny BERT with a new (untrained) head, saved as the train stage saves a checkpoint,
+    with the AG News layout's text settings (see tests/scoring.py)."""
+    from scoring import saved_classifier
+
+    return built_once(
+        tmp_path_factory, "tiny-classifier", lambda folder: saved_classifier(folder, tiny_bert)
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_student(tmp_path_factory, tiny_classifier) -> Path:
+    """A static student of tiny_classifier, its head random (see tests/scoring.py)."""
+    from scoring import static_student
+
+    return built_once(
+        tmp_path_factory, "tiny-student", lambda folder: static_student(folder, tiny_classifier)
+    )
+
+
+@pytest.fixture(scope="session")
 def trained_project(tmp_path_factory, news_csvs, tiny_bert) -> Path:
     """The whole pipeline run once on the fixtures (`dvc repro`, committed): tests that read it
     share it; tests that change it take a `copy_project` of it."""

@@ -20,22 +20,11 @@ from scoring import (
     csv_shards,
     saved_classifier,
     score,
-    static_student,
 )
 
 from textclf.modeling.loading import load_model_for_training
 from textclf.predict import classify
 from textclf.stages.score import NOTHING_SCORED
-
-
-@pytest.fixture(scope="module")
-def transformer(tmp_path_factory, tiny_bert) -> Path:
-    return saved_classifier(tmp_path_factory.mktemp("transformer"), tiny_bert)
-
-
-@pytest.fixture(scope="module")
-def student(tmp_path_factory, transformer) -> Path:
-    return static_student(tmp_path_factory.mktemp("student"), transformer)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +45,7 @@ def multi_label(tmp_path_factory, tiny_bert) -> Path:
     return saved_classifier(tmp_path_factory.mktemp("multi-label"), tiny_bert, multi_label=True)
 
 
-@pytest.mark.parametrize("kind", ["student", "transformer", "exported", "multi_label"])
+@pytest.mark.parametrize("kind", ["tiny_student", "tiny_classifier", "exported", "multi_label"])
 def test_scores_through_ray_equal_predicts_row_for_row(tmp_path, request, kind):
     model = request.getfixturevalue(kind)
     inputs = csv_shards(tmp_path / "archive", shards=3, rows=300)
@@ -92,7 +81,9 @@ def test_scores_through_ray_equal_predicts_row_for_row(tmp_path, request, kind):
     assert lines[-1].startswith("predicted, over all 900 rows: World ")
 
 
-def test_a_parquet_file_is_scored_in_parts_with_its_types_and_the_kept_columns(tmp_path, student):
+def test_a_parquet_file_is_scored_in_parts_with_its_types_and_the_kept_columns(
+    tmp_path, tiny_student
+):
     rows = news_rows(2000, seed=7)
     table = pa.table(
         {
@@ -105,7 +96,7 @@ def test_a_parquet_file_is_scored_in_parts_with_its_types_and_the_kept_columns(t
     source = tmp_path / "big.parquet"
     pq.write_table(table, source, row_group_size=250)
     out = tmp_path / "out"
-    args = ["--model", student, "--input", source, "--output", out, "--shard-rows", 500]
+    args = ["--model", tiny_student, "--input", source, "--output", out, "--shard-rows", 500]
     score(*args, "--keep", "id")
     names = sorted(path.name for path in out.iterdir())
     assert names == ["_manifest.json", *(f"big.part-{i:05d}-of-00004.parquet" for i in range(4))]
@@ -115,7 +106,9 @@ def test_a_parquet_file_is_scored_in_parts_with_its_types_and_the_kept_columns(t
     assert sorted(scored["id"].to_pylist()) == list(range(2000))
     texts = [f"{title} {text}" for _, title, text in rows]
     ordered = scored.sort_by("id")
-    assert ordered["predicted"].to_pylist() == classify(texts, str(student))["predicted"].tolist()
+    assert (
+        ordered["predicted"].to_pylist() == classify(texts, str(tiny_student))["predicted"].tolist()
+    )
 
 
 @pytest.mark.pipeline

@@ -5,30 +5,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
 from conftest import command_env
 from scoring import (
     assert_equals_predict,
     csv_shards,
-    saved_classifier,
     score,
-    static_student,
 )
 
 
-@pytest.fixture(scope="module")
-def transformer(tmp_path_factory, tiny_bert) -> Path:
-    return saved_classifier(tmp_path_factory.mktemp("transformer"), tiny_bert)
-
-
-@pytest.fixture(scope="module")
-def student(tmp_path_factory, transformer) -> Path:
-    return static_student(tmp_path_factory.mktemp("student"), transformer)
-
-
-def test_a_two_node_cluster_runs_the_job_on_both_nodes_with_the_same_output(tmp_path, student):
+def test_a_two_node_cluster_runs_the_job_on_both_nodes_with_the_same_output(tmp_path, tiny_student):
     from ray.cluster_utils import Cluster
 
     inputs = csv_shards(tmp_path / "archive", shards=4, rows=200)
@@ -40,9 +26,9 @@ def test_a_two_node_cluster_runs_the_job_on_both_nodes_with_the_same_output(tmp_
         cluster.wait_for_nodes()
         result = score(
             "--model",
-            student,
+            tiny_student,
             "--input",
-            inputs,
+            inputs / "part-*.csv",  # a glob: its matches are named under archive/
             "--output",
             tmp_path / "out",
             "--address",
@@ -55,10 +41,12 @@ def test_a_two_node_cluster_runs_the_job_on_both_nodes_with_the_same_output(tmp_
     assert " on 2 nodes in " in result.stdout.strip().splitlines()[-3]
     for number in range(4):
         name = f"part-{number:02d}"
-        assert_equals_predict(tmp_path / f"out/{name}.parquet", inputs / f"{name}.csv", student)
+        assert_equals_predict(
+            tmp_path / f"out/{name}.parquet", inputs / f"{name}.csv", tiny_student
+        )
 
 
-def test_shards_on_s3_are_listed_read_and_scored_like_local_ones(tmp_path, student):
+def test_shards_on_s3_are_listed_read_and_scored_like_local_ones(tmp_path, tiny_student):
     from servers import ACCESS_KEY, BUCKET, SECRET_KEY, s3_client, s3_server
 
     inputs = csv_shards(tmp_path / "archive", shards=2, rows=100)
@@ -80,9 +68,9 @@ def test_shards_on_s3_are_listed_read_and_scored_like_local_ones(tmp_path, stude
                 "-m",
                 "textclf.score",
                 "--model",
-                str(student),
+                str(tiny_student),
                 "--input",
-                f"s3://{BUCKET}/archive/",
+                f"s3://{BUCKET}/archive/*/part-*.csv",  # named under archive/: 2026/part-00
                 "--output",
                 str(tmp_path / "out"),
             ],
@@ -96,5 +84,5 @@ def test_shards_on_s3_are_listed_read_and_scored_like_local_ones(tmp_path, stude
     for number in range(2):
         name = f"part-{number:02d}"
         assert_equals_predict(
-            tmp_path / f"out/2026/{name}.parquet", inputs / f"{name}.csv", student
+            tmp_path / f"out/2026/{name}.parquet", inputs / f"{name}.csv", tiny_student
         )

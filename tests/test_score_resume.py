@@ -18,27 +18,15 @@ import pytest
 from conftest import command_env, free_port
 from scoring import (
     csv_shards,
-    saved_classifier,
     score,
-    static_student,
 )
 
 
-@pytest.fixture(scope="module")
-def transformer(tmp_path_factory, tiny_bert) -> Path:
-    return saved_classifier(tmp_path_factory.mktemp("transformer"), tiny_bert)
-
-
-@pytest.fixture(scope="module")
-def student(tmp_path_factory, transformer) -> Path:
-    return static_student(tmp_path_factory.mktemp("student"), transformer)
-
-
-def test_a_sigkilled_job_reruns_to_every_row_exactly_once(tmp_path, transformer):
+def test_a_sigkilled_job_reruns_to_every_row_exactly_once(tmp_path, tiny_classifier):
     inputs = csv_shards(tmp_path / "archive", shards=6, rows=300, header=True)
     out = tmp_path / "out"
     # one text per forward pass: slow enough that the job is mid-way when it is killed
-    args = ["--model", transformer, "--input", inputs, "--output", out, "--batch-size", 1]
+    args = ["--model", tiny_classifier, "--input", inputs, "--output", out, "--batch-size", 1]
     job = subprocess.Popen(
         [sys.executable, "-m", "textclf.score", *map(str, args)],
         env=command_env(),
@@ -92,11 +80,11 @@ def late_bad_bytes(folder: Path) -> None:
         (late_bad_bytes, "part-00.csv:151: bytes that are not UTF-8"),
     ],
 )
-def test_a_bad_shard_is_one_line_and_gets_no_output(tmp_path, student, damage, message):
+def test_a_bad_shard_is_one_line_and_gets_no_output(tmp_path, tiny_student, damage, message):
     inputs = csv_shards(tmp_path / "archive", shards=1, rows=200, header=True)
     damage(inputs)
     out = tmp_path / "out"
-    result = score("--model", student, "--input", inputs, "--output", out, check=False)
+    result = score("--model", tiny_student, "--input", inputs, "--output", out, check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and message in last, result.stderr[-2000:]
@@ -107,19 +95,19 @@ def test_a_bad_shard_is_one_line_and_gets_no_output(tmp_path, student, damage, m
     )
 
 
-def test_bad_models_and_outputs_are_one_line_and_write_nothing(tmp_path, student):
+def test_bad_models_and_outputs_are_one_line_and_write_nothing(tmp_path, tiny_student):
     inputs = csv_shards(tmp_path / "archive", shards=2, rows=50)
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "part-00.parquet").write_text("a file of the user's")
     cases = {
         "no model": (["--model", tmp_path, "--output", tmp_path / "o1"], "no checkpoint here"),
-        "inside the input": (["--model", student, "--output", inputs / "scored"], "inside"),
-        "a user's folder": (["--model", student, "--output", mine], "that no score run wrote"),
+        "inside the input": (["--model", tiny_student, "--output", inputs / "scored"], "inside"),
+        "a user's folder": (["--model", tiny_student, "--output", mine], "that no score run wrote"),
         "no cluster": (
             [
                 "--model",
-                student,
+                tiny_student,
                 "--output",
                 tmp_path / "o2",
                 "--address",
@@ -139,7 +127,7 @@ def test_bad_models_and_outputs_are_one_line_and_write_nothing(tmp_path, student
         "--input",
         inputs,
         "--model",
-        student,
+        tiny_student,
         "--output",
         tmp_path / "o3",
         check=False,
@@ -156,20 +144,20 @@ def test_bad_models_and_outputs_are_one_line_and_write_nothing(tmp_path, student
     assert (mine / "part-00.parquet").read_text() == "a file of the user's"
 
 
-def test_a_folder_scored_by_one_model_refuses_another(tmp_path, student, transformer):
+def test_a_folder_scored_by_one_model_refuses_another(tmp_path, tiny_student, tiny_classifier):
     inputs = csv_shards(tmp_path / "archive", shards=2, rows=50)
-    score("--model", student, "--input", inputs, "--output", tmp_path / "out")
+    score("--model", tiny_student, "--input", inputs, "--output", tmp_path / "out")
     before = {path.name: path.read_bytes() for path in (tmp_path / "out").iterdir()}
     result = score(
-        "--model", transformer, "--input", inputs, "--output", tmp_path / "out", check=False
+        "--model", tiny_classifier, "--input", inputs, "--output", tmp_path / "out", check=False
     )
     assert "holds shards scored by another model" in result.stderr.strip().splitlines()[-1]
     assert {path.name: path.read_bytes() for path in (tmp_path / "out").iterdir()} == before
 
 
-def test_an_input_replaced_since_is_scored_again(tmp_path, student):
+def test_an_input_replaced_since_is_scored_again(tmp_path, tiny_student):
     inputs = csv_shards(tmp_path / "archive", shards=2, rows=50, header=True)
-    args = ["--model", student, "--input", inputs, "--output", tmp_path / "out"]
+    args = ["--model", tiny_student, "--input", inputs, "--output", tmp_path / "out"]
     score(*args)
     first = (inputs / "part-00.csv").read_text().splitlines()
     (inputs / "part-00.csv").write_text("\n".join([first[0], *first[1:11]]) + "\n")

@@ -66,6 +66,7 @@ def score(options: ScoreOptions) -> Summary:
     # loaded here once, so that a folder that is no model fails before Ray starts
     classifier = load(options.model, options.runtime)
     settings, classes, multi_label = classifier.settings, classifier.classes, classifier.multi_label
+    static = classifier.runtime == "static"  # NumPy on CPUs, never a GPU actor
     del classifier
     shards = plan(options.input, options.shard_rows)
     check_apart(output, options.input, sorted({shard.source for shard in shards}))
@@ -92,7 +93,7 @@ def score(options: ScoreOptions) -> Summary:
             (output / shard.output).unlink(missing_ok=True)  # longer vouches for it
         this_run.write(output)  # before any shard: a rerun with another model is refused
         if resources is not None:
-            run_on_ray(pending, options, resources, empty_schema, summary)
+            run_on_ray(pending, options, resources, static, empty_schema, summary)
     finally:
         cluster.stop()
     summary.seconds = time.perf_counter() - started
@@ -121,13 +122,14 @@ def run_on_ray(
     pending: list[Shard],
     options: ScoreOptions,
     resources: cluster.Resources,
+    static: bool,
     empty_schema: list[str],
     summary: Summary,
 ) -> None:
     import ray.data
     import ray.exceptions
 
-    on_gpu = resources.gpus > 0 and not is_static(options.model)
+    on_gpu = resources.gpus > 0 and not static
     slots = resources.gpus if on_gpu else max(1, resources.cpus)
     actors = min(options.actors or slots, slots, len(pending))
     with warnings.catch_warnings():
@@ -182,12 +184,6 @@ def collect(dataset: object, pending: int, summary: Summary) -> None:
             rate = summary.rows / max(time.perf_counter() - started, 1e-9)
             bar.set_postfix_str(f"{summary.rows:,} rows, {rate:,.0f} texts/s", refresh=False)
             bar.update(1)
-
-
-def is_static(model: str) -> bool:
-    from textclf.distill.static_student import is_static_student
-
-    return is_static_student(Path(model))
 
 
 def finish(

@@ -14,7 +14,7 @@ import itertools
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 from typing import TypeVar
 
 import pyarrow as pa
@@ -48,9 +48,14 @@ def filesystem(url: str) -> tuple[object, str]:
         ) from None
 
 
-def url_of(fs: object, path: str, like: str) -> str:
-    """`path` on `fs` as a URL with the scheme of `like`."""
-    return f"{like.split('://', 1)[0]}://{path}" if is_remote(like) else path
+def url_of(path: str, like: str) -> str:
+    """`path` (on the filesystem of the URL `like`) as a URL with `like`'s scheme."""
+    return f"{like.split('://', 1)[0]}://{path}"
+
+
+def glob_root(pattern: PurePath) -> PurePath:
+    """The folders of a glob pattern before its first wildcard: what its matches are under."""
+    return type(pattern)(*itertools.takewhile(lambda p: not glob.has_magic(p), pattern.parts))
 
 
 def list_files(pattern: str, is_data_file) -> tuple[list[str], str]:
@@ -58,19 +63,15 @@ def list_files(pattern: str, is_data_file) -> tuple[list[str], str]:
     fs, path = filesystem(pattern)
     try:
         if fs.isfile(path):
-            return [pattern], url_of(fs, str(PurePosixPath(path).parent), pattern)
+            return [pattern], url_of(str(PurePosixPath(path).parent), pattern)
         if fs.isdir(path):
             found, root = fs.find(path), path
         else:
-            found = fs.glob(path)
-            fixed = itertools.takewhile(
-                lambda part: not glob.has_magic(part), PurePosixPath(path).parts
-            )
-            root = str(PurePosixPath(*fixed))
+            found, root = fs.glob(path), str(glob_root(PurePosixPath(path)))
     except OSError as error:
         raise RemoteError(f"{pattern}: cannot list it ({error})") from None
     files = sorted(p for p in found if is_data_file(PurePosixPath(p)))
-    return [url_of(fs, p, pattern) for p in files], url_of(fs, root.rstrip("/"), pattern)
+    return [url_of(p, pattern) for p in files], url_of(root.rstrip("/"), pattern)
 
 
 def signature(url: str) -> dict[str, object]:

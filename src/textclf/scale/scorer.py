@@ -131,7 +131,7 @@ def score_shard(
     target = output / shard.output
     counts: Counter = Counter()
     rows = 0
-    multi_label = classifier.multi_label
+    multi_label, separator = classifier.multi_label, classifier.settings.label_separator
     with atomic_path(target) as temporary:
         writer: pq.ParquetWriter | None = None
         try:
@@ -143,7 +143,6 @@ def score_shard(
                     chunk = conform(chunk, writer.schema, table)
                 writer.write_table(chunk)
                 rows += chunk.num_rows
-                separator = classifier.settings.label_separator
                 counts += count_classes(chunk["predicted"].to_pylist(), separator, multi_label)
             if writer is None:
                 writer = pq.ParquetWriter(temporary, empty_table_schema(empty_schema, classifier))

@@ -10,7 +10,6 @@ the shards a crashed run finished and never writes a row twice.
 from __future__ import annotations
 
 import glob
-import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -76,8 +75,7 @@ def input_files(pattern: str) -> tuple[list[str], str]:
         files = [file for file in files if is_data_file(file)]
         if not files:
             raise ShardError(f"--input {pattern}: matches no data files")
-        fixed = itertools.takewhile(lambda part: not glob.has_magic(part), path.parts)
-        return [str(file) for file in files], str(Path(*fixed))
+        return [str(file) for file in files], str(remote.glob_root(path))
     raise ShardError(f"--input {pattern}: no such file or folder")
 
 
